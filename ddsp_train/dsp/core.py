@@ -1,0 +1,376 @@
+"""Differentiable DSP building blocks (TensorFlow, batch-first, float32).
+
+Conventions shared by every function here:
+
+- Audio is ``[batch, n_samples]``; frame-rate controls are ``[batch, n_frames, channels]``.
+- **Frame grid** (docs/architecture.md): frame ``k`` is centred at sample ``k * hop``; an
+  example of ``n`` samples has ``n // hop + 1`` frames. When ``hop`` is not given it is inferred
+  as ``hop = n_samples // (n_frames - 1)`` (exact whenever ``n_samples`` is a multiple of the
+  hop, as in every dataset the project writes); pass ``hop`` explicitly otherwise.
+- Frame-rate controls become audio-rate controls by interpolating between neighbouring frames:
+  sample ``n = j * hop + h`` (``0 <= h < hop``) lies between frames ``j`` and ``j + 1`` at
+  ``t = h / hop``; after the last frame the last value is held.
+- Phase is accumulated by :func:`angular_cumsum`, which wraps to ``[0, 2 pi)`` in short chunks so
+  that it stays accurate in float32 for signals of any length.
+
+``frequency_sampling_fir`` works on numpy arrays (numpy in, numpy out, no TensorFlow graph) and
+on tensors with the same definition, so the real-time player builds the very filter the model
+was trained with.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gin
+import numpy as np
+import tensorflow as tf
+
+TWO_PI = 2.0 * math.pi
+
+
+def _f32(x: Any) -> tf.Tensor:
+    """``x`` as a float32 tensor (a no-op for float32 tensors)."""
+    if isinstance(x, (tf.Tensor, tf.Variable)):
+        return tf.cast(x, tf.float32) if x.dtype != tf.float32 else x
+    return tf.convert_to_tensor(x, tf.float32)
+
+
+def _static_dim(x: tf.Tensor, axis: int, what: str) -> int:
+    dim = x.shape[axis]
+    if dim is None:
+        raise ValueError(f"{what} needs a static size on axis {axis}; got shape {x.shape}")
+    return int(dim)
+
+
+# Scalings -----------------------------------------------------------------------------------
+@gin.register
+def exp_sigmoid(x, exponent: float = 10.0, max_value: float = 2.0, threshold: float = 1e-7):
+    """Exponentiated sigmoid, ddsp's control scaling for amplitudes and magnitudes.
+
+    ``y = max_value * sigmoid(x) ** ln(exponent) + threshold``; computed as
+    ``max_value * exp(ln(exponent) * log_sigmoid(x)) + threshold`` (the same value, stable for
+    very negative x). Bounded to ``(threshold, max_value + threshold)``; far below 0 it changes by
+    a factor ``exponent`` per unit of x.
+    """
+    x = _f32(x)
+    return max_value * tf.exp(math.log(exponent) * tf.math.log_sigmoid(x)) + threshold
+
+
+@gin.register
+def log_frequencies(x, hz_min: float = 20.0, hz_max: float = 8000.0):
+    """Network outputs to frequencies on a log scale: ``hz_min * (hz_max / hz_min) ** sigmoid(x)``."""
+    x = _f32(x)
+    return hz_min * tf.exp(math.log(hz_max / hz_min) * tf.sigmoid(x))
+
+
+def normalize_distribution(x, axis: int = -1):
+    """Scale ``x`` to sum to 1 along ``axis``: ``y = x / sum(x)``; all-zero slices stay 0 (no NaN)."""
+    x = _f32(x)
+    return tf.math.divide_no_nan(x, tf.reduce_sum(x, axis=axis, keepdims=True))
+
+
+def harmonic_frequencies(f0_hz, n_harmonics: int):
+    """Frequencies of harmonics ``1..K``: ``f_k = k * f0`` (``[..., 1] -> [..., K]``)."""
+    return _f32(f0_hz) * tf.range(1, n_harmonics + 1, dtype=tf.float32)
+
+
+def remove_above_nyquist(frequencies, amplitudes, sample_rate: float):
+    """Silence oscillators at or above Nyquist: ``a = 0 where f >= sample_rate / 2`` else ``a``."""
+    frequencies, amplitudes = _f32(frequencies), _f32(amplitudes)
+    return tf.where(frequencies >= sample_rate / 2.0, tf.zeros_like(amplitudes), amplitudes)
+
+
+# Frame grid and upsampling -----------------------------------------------------------------
+def frame_hop(n_samples: int, n_frames: int) -> int:
+    """The hop of the frame grid: ``n_samples // (n_frames - 1)`` (``n_samples`` for one frame).
+
+    Raises ValueError when there are more frames than samples.
+    """
+    if n_frames < 1 or n_samples < 1:
+        raise ValueError(f"need at least one frame and one sample, got {n_frames} frames, {n_samples} samples")
+    if n_frames == 1:
+        return n_samples
+    if n_frames - 1 > n_samples:
+        raise ValueError(f"cannot upsample {n_frames} frames to only {n_samples} samples")
+    return n_samples // (n_frames - 1)
+
+
+def _block_ends(frames: tf.Tensor, n_samples: int, hop: int | None):
+    """Frame values at both ends of each hop-long block: ``left[j] = F[j]``, ``right[j] = F[j+1]``.
+
+    Returns ``(left, right, hop, n_blocks)`` with left/right ``[B, n_blocks, C]`` and
+    ``n_blocks = ceil(n_samples / hop)``; frames beyond the last one repeat it (hold).
+    """
+    n_frames = _static_dim(frames, 1, "the frame axis")
+    hop = frame_hop(n_samples, n_frames) if hop is None else int(hop)
+    n_blocks = -(-n_samples // hop)
+    need = n_blocks + 1
+    if n_frames < need:
+        frames = tf.concat([frames] + [frames[:, -1:]] * (need - n_frames), axis=1)
+    left, right = frames[:, :n_blocks], frames[:, 1:need]
+    return left, right, hop, n_blocks
+
+
+def _interpolate(frames, n_samples: int, hop: int | None, window: bool) -> tf.Tensor:
+    frames = _f32(frames)
+    left, right, hop, n_blocks = _block_ends(frames, n_samples, hop)
+    t = np.arange(hop, dtype=np.float64) / hop
+    if window:
+        t = 0.5 - 0.5 * np.cos(np.pi * t)
+    t = tf.constant(t[:, None], tf.float32)  # [hop, 1]
+    out = left[:, :, None, :] + (right - left)[:, :, None, :] * t  # [B, blocks, hop, C]
+    channels = _static_dim(frames, 2, "the channel axis")
+    out = tf.reshape(out, [-1, n_blocks * hop, channels])
+    return out[:, :n_samples]
+
+
+def upsample_linear(frames, n_samples: int, hop: int | None = None) -> tf.Tensor:
+    """Linear interpolation of frames ``[B, T, C]`` on the frame grid to ``[B, n_samples, C]``.
+
+    ``y[j*hop + h] = (1 - t) F[j] + t F[j+1]`` with ``t = h / hop`` (the last frame is held).
+    """
+    return _interpolate(frames, n_samples, hop, window=False)
+
+
+def upsample_with_windows(frames, n_samples: int, hop: int | None = None) -> tf.Tensor:
+    """Overlapping Hann windows (ddsp's ``upsample_with_windows``) on the frame grid.
+
+    Every frame is spread by a periodic Hann window of ``2 * hop`` samples centred on its sample
+    ``k * hop``; the windows overlap by half and sum to 1, so between frames ``j`` and ``j + 1``
+    ``y[j*hop + h] = (1 - w) F[j] + w F[j+1]`` with ``w = (1 - cos(pi h / hop)) / 2``.
+    Smoother than linear for amplitude envelopes (zero slope at each frame).
+    """
+    return _interpolate(frames, n_samples, hop, window=True)
+
+
+@gin.register
+def upsample(frames, n_samples: int, method: str = "linear", hop: int | None = None) -> tf.Tensor:
+    """Dispatch to :func:`upsample_linear` (``method="linear"``) or :func:`upsample_with_windows`."""
+    if method not in ("linear", "window"):
+        raise ValueError(f"upsampling method must be 'linear' or 'window', got {method!r}")
+    return _interpolate(frames, n_samples, hop, window=method == "window")
+
+
+# Phase --------------------------------------------------------------------------------------
+@gin.register
+def angular_cumsum(angular_frequency, chunk_size: int = 64, exclusive: bool = False) -> tf.Tensor:
+    """Phase from angular frequency (rad/sample) along axis 1, wrapped to ``[0, 2 pi)``.
+
+    ``phi[n] = (sum_{m <= n} omega[m]) mod 2 pi`` (``m < n`` when ``exclusive``). A plain float32
+    cumsum over 64k samples at 1 kHz reaches 25k rad where one float32 step is 2e-3 rad and the
+    rounding errors add up; here the signal is cut into ``chunk_size`` chunks, summed within each
+    chunk, and the wrapped chunk totals are accumulated the same way recursively, so no partial
+    sum exceeds ``chunk_size * max(|omega|, 2 pi)`` and the error stays ~1e-5 rad.
+    """
+    x = _f32(angular_frequency)
+    if exclusive:
+        x = tf.concat([tf.zeros_like(x[:, :1]), x[:, :-1]], axis=1)
+    return _wrapped_cumsum(x, chunk_size)
+
+
+def _wrapped_cumsum(x: tf.Tensor, chunk: int) -> tf.Tensor:
+    n = _static_dim(x, 1, "angular_cumsum")
+    if n <= chunk:
+        return tf.math.floormod(tf.cumsum(x, axis=1), TWO_PI)
+    n_chunks = -(-n // chunk)
+    pad = n_chunks * chunk - n
+    rest = list(x.shape[2:])
+    if pad:
+        x = tf.pad(x, [[0, 0], [0, pad]] + [[0, 0]] * len(rest))
+    chunks = tf.reshape(x, [-1, n_chunks, chunk] + rest)
+    within = tf.cumsum(chunks, axis=2)
+    totals = tf.math.floormod(within[:, :, -1], TWO_PI)  # [B, n_chunks, ...]
+    offsets = _wrapped_cumsum(totals, chunk)
+    offsets = tf.concat([tf.zeros_like(offsets[:, :1]), offsets[:, :-1]], axis=1)
+    phase = tf.math.floormod(within + offsets[:, :, None], TWO_PI)
+    phase = tf.reshape(phase, [-1, n_chunks * chunk] + rest)
+    return phase[:, :n]
+
+
+# Oscillators --------------------------------------------------------------------------------
+def harmonic_synthesis(f0_hz, harmonic_amplitudes, *, n_samples: int, sample_rate: float,
+                       amp_resample_method: str = "linear", hop: int | None = None) -> tf.Tensor:
+    """Sum of harmonics of a frame-rate f0 with frame-rate amplitudes -> audio ``[B, n_samples]``.
+
+    ``y[n] = sum_{k=1..K} A_k[n] sin(k phi[n])`` where ``phi = angular_cumsum(2 pi f0[n] / sr,
+    exclusive)`` (``phi[0] = 0``), ``f0[n]`` is f0 ``[B, T, 1]`` upsampled linearly and ``A_k[n]``
+    the amplitudes ``[B, T, K]`` upsampled linearly or with windows (see :func:`upsample`).
+    Anti-aliasing: within a hop-long block f0 moves linearly, so harmonic ``k`` is zeroed for the
+    whole block from frame ``j`` to ``j + 1`` when ``k * max(f0[j], f0[j+1]) >= sr / 2``: no sample
+    ever carries a partial at or above Nyquist. Computed blockwise as one batched matmul
+    ``sin(k phi) [hop x K] @ [A[j], A[j+1]] [K x 2]`` so no ``[B, n_samples, K]`` amplitude
+    envelope is ever built.
+    """
+    f0_hz, amps = _f32(f0_hz), _f32(harmonic_amplitudes)
+    if amp_resample_method not in ("linear", "window"):
+        raise ValueError(f"amp_resample_method must be 'linear' or 'window', got {amp_resample_method!r}")
+    n_harmonics = _static_dim(amps, 2, "harmonic amplitudes")
+    f0_audio = upsample_linear(f0_hz, n_samples, hop)[:, :, 0]
+    phase = angular_cumsum(f0_audio * (TWO_PI / sample_rate), exclusive=True)  # [B, N]
+
+    a_left, a_right, hop, n_blocks = _block_ends(amps, n_samples, hop)
+    f_left, f_right, _, _ = _block_ends(f0_hz, n_samples, hop)
+    k = tf.range(1, n_harmonics + 1, dtype=tf.float32)
+    keep = tf.cast(tf.maximum(f_left, f_right) * k < sample_rate / 2.0, tf.float32)  # [B, J, K]
+    weights = tf.stack([a_left * keep, a_right * keep], axis=-1)  # [B, J, K, 2]
+
+    pad = n_blocks * hop - n_samples
+    if pad:
+        phase = tf.pad(phase, [[0, 0], [0, pad]])
+    phase = tf.reshape(phase, [-1, n_blocks, hop, 1])
+    sines = tf.sin(phase * k)  # [B, J, hop, K]
+    ends = tf.matmul(sines, weights)  # [B, J, hop, 2]
+    t = np.arange(hop, dtype=np.float64) / hop
+    if amp_resample_method == "window":
+        t = 0.5 - 0.5 * np.cos(np.pi * t)
+    t = tf.constant(t, tf.float32)
+    audio = ends[..., 0] + (ends[..., 1] - ends[..., 0]) * t  # [B, J, hop]
+    audio = tf.reshape(audio, [-1, n_blocks * hop])
+    return audio[:, :n_samples]
+
+
+def oscillator_bank(frequencies, amplitudes, *, sample_rate: float) -> tf.Tensor:
+    """Audio-rate oscillators ``[B, N, K]`` -> ``y[n] = sum_k a_k[n] sin(phi_k[n])``.
+
+    ``phi_k = angular_cumsum(2 pi f_k / sr, exclusive)``; oscillators at or above Nyquist are
+    silenced sample by sample (:func:`remove_above_nyquist`).
+    """
+    frequencies, amplitudes = _f32(frequencies), _f32(amplitudes)
+    amplitudes = remove_above_nyquist(frequencies, amplitudes, sample_rate)
+    phase = angular_cumsum(frequencies * (TWO_PI / sample_rate), exclusive=True)
+    return tf.reduce_sum(amplitudes * tf.sin(phase), axis=-1)
+
+
+def wavetable_lookup(phase_cycles, wavetables) -> tf.Tensor:
+    """Read wavetables ``[W, S]`` at phases in cycles ``[B, N]`` with linear interpolation.
+
+    ``x = frac(p) * S``, ``i = floor(x)``, ``y_w = (1 - (x - i)) table_w[i] + (x - i) table_w[(i + 1) mod S]``
+    -> ``[B, N, W]``. Differentiable in the tables (and in the phase).
+    """
+    wavetables = _f32(wavetables)
+    size = _static_dim(wavetables, 1, "wavetables")
+    x = tf.math.floormod(_f32(phase_cycles), 1.0) * size
+    i0f = tf.floor(x)
+    frac = (x - i0f)[..., None]
+    i0 = tf.math.floormod(tf.cast(i0f, tf.int32), size)
+    i1 = tf.math.floormod(i0 + 1, size)
+    table_t = tf.transpose(wavetables)  # [S, W]
+    return tf.gather(table_t, i0) * (1.0 - frac) + tf.gather(table_t, i1) * frac
+
+
+# Convolution ---------------------------------------------------------------------------------
+def next_fast_len(n: int) -> int:
+    """Smallest ``2**a * 3**b * 5**c >= n`` (FFT sizes that are fast in pocketfft/ducc)."""
+    best = 1 << max(0, (n - 1).bit_length())
+    p5 = 1
+    while p5 < best:
+        p35 = p5
+        while p35 < best:
+            m = p35
+            while m < n:
+                m *= 2
+            best = min(best, m)
+            p35 *= 3
+        p5 *= 5
+    return best
+
+
+def fft_convolve(audio, impulse_response, *, padding: str = "same", delay_compensation: int = 0,
+                 hop: int | None = None) -> tf.Tensor:
+    """Convolution by FFT, time-invariant or frame-wise time-varying.
+
+    Time-invariant (``impulse_response`` ``[B or 1, L]``): ``full[n] = sum_m x[m] h[n - m]`` for
+    ``n < N + L - 1``, computed as ``irfft(rfft(x, F) * rfft(h, F))`` with ``F = next_fast_len(N +
+    L - 1)``; a batch-1 response is shared by all items.
+    Time-varying (``[B, T, L]``, T frames on the frame grid): the audio is cut into hop-long blocks
+    centred on the frames (block ``k`` = samples ``[k hop - hop//2, k hop - hop//2 + hop)``), each
+    block is convolved with its frame's response and the results are overlap-added
+    (``full = sum_k conv(block_k, h_k)`` shifted to the block's start); after the last frame the
+    last response is held.
+    ``padding="full"`` returns all ``N + L - 1`` samples; ``"same"`` returns
+    ``y[n] = full[n + delay_compensation]`` for ``n < N`` (e.g. ``L // 2`` undoes the delay of a
+    :func:`frequency_sampling_fir` filter).
+    """
+    audio, ir = _f32(audio), _f32(impulse_response)
+    if padding not in ("same", "full"):
+        raise ValueError(f"padding must be 'same' or 'full', got {padding!r}")
+    n = _static_dim(audio, 1, "audio")
+    ir_size = _static_dim(ir, -1, "impulse_response")
+    if ir.shape.rank == 2:
+        fft_size = next_fast_len(n + ir_size - 1)
+        spectrum = tf.signal.rfft(audio, [fft_size]) * tf.signal.rfft(ir, [fft_size])
+        full = tf.signal.irfft(spectrum, [fft_size])[:, : n + ir_size - 1]
+    elif ir.shape.rank == 3:
+        n_frames = _static_dim(ir, 1, "impulse_response frames")
+        hop = frame_hop(n, n_frames) if hop is None else int(hop)
+        lead = hop // 2
+        n_blocks = -(-(n + lead) // hop)
+        if n_frames < n_blocks:
+            ir = tf.concat([ir] + [ir[:, -1:]] * (n_blocks - n_frames), axis=1)
+        ir = ir[:, :n_blocks]
+        padded = tf.pad(audio, [[0, 0], [lead, n_blocks * hop - n - lead]])
+        blocks = tf.reshape(padded, [-1, n_blocks, hop])
+        conv_size = hop + ir_size - 1
+        fft_size = next_fast_len(conv_size)
+        spectrum = tf.signal.rfft(blocks, [fft_size]) * tf.signal.rfft(ir, [fft_size])
+        out = tf.signal.irfft(spectrum, [fft_size])[..., :conv_size]
+        full = tf.signal.overlap_and_add(out, hop)[:, lead: lead + n + ir_size - 1]
+    else:
+        raise ValueError(f"impulse_response must be [batch, taps] or [batch, frames, taps], got {ir.shape}")
+    if padding == "full":
+        return full
+    start = int(delay_compensation)
+    if not 0 <= start <= ir_size - 1:
+        raise ValueError(f"delay_compensation must be in 0..{ir_size - 1}, got {start}")
+    return full[:, start: start + n]
+
+
+# Filter design --------------------------------------------------------------------------------
+def _fir_constants(n_magnitudes: int, n_taps: int):
+    """Numpy constants of the frequency-sampling design: (ir_size, taps, index, window)."""
+    if n_magnitudes < 2:
+        raise ValueError(f"need at least 2 magnitudes (DC and Nyquist), got {n_magnitudes}")
+    ir_size = 2 * (n_magnitudes - 1)
+    taps = min(int(n_taps), ir_size) if n_taps and n_taps > 0 else ir_size
+    i = np.arange(taps)
+    index = (i - taps // 2) % ir_size
+    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * i / taps)  # periodic Hann, peak 1 at taps // 2
+    return ir_size, taps, index, window
+
+
+def frequency_sampling_fir(magnitudes, n_taps: int = 128):
+    """Linear-phase FIR with the given magnitude response, by frequency sampling (the plugin's design).
+
+    ``magnitudes [..., M]`` sample the response at ``f_i = i / (M - 1) * sr / 2`` (DC..Nyquist).
+    ``h = irfft(magnitudes)`` is the zero-phase response of ``2 (M - 1)`` samples (``h[-n] = h[n]``);
+    with ``L = min(n_taps, 2 (M - 1))`` taps and ``c = L // 2``:
+    ``taps[i] = h[(i - c) mod 2(M-1)] * w[i]``, ``w[i] = 0.5 - 0.5 cos(2 pi i / L)`` (periodic Hann),
+    i.e. the Hann-windowed zero-phase response made causal (delay ``c`` samples). For M = 65,
+    L = 128 this is ddsp's ``frequency_impulse_response`` (``fftshift(hann) * h``, ``fftshift``).
+    numpy in -> numpy out (float64 math, float32 result); tensor in -> float32 tensor.
+    """
+    if isinstance(magnitudes, (tf.Tensor, tf.Variable)):
+        mags = _f32(magnitudes)
+        ir_size, _, index, window = _fir_constants(_static_dim(mags, -1, "magnitudes"), n_taps)
+        h = tf.signal.irfft(tf.complex(mags, tf.zeros_like(mags)), [ir_size])
+        return tf.gather(h, index, axis=-1) * tf.constant(window, tf.float32)
+    mags = np.asarray(magnitudes, dtype=np.float64)
+    ir_size, _, index, window = _fir_constants(mags.shape[-1], n_taps)
+    h = np.fft.irfft(mags, n=ir_size, axis=-1)
+    return (h[..., index] * window).astype(np.float32)
+
+
+@gin.register
+def frequency_filter(audio, magnitudes, n_taps: int = 128, *, delay_compensation: int | None = None,
+                     hop: int | None = None) -> tf.Tensor:
+    """Filter audio with frame-wise frequency-sampled FIRs: ``fft_convolve(x, frequency_sampling_fir(m))``.
+
+    ``magnitudes`` ``[B, T, M]`` (time-varying on the frame grid) or ``[B, M]`` (fixed).
+    ``delay_compensation`` defaults to the filters' delay ``L // 2`` (output aligned with the
+    input); 0 keeps the causal output, as the plugin produces it.
+    """
+    taps = frequency_sampling_fir(_f32(magnitudes), n_taps)
+    n_used = _static_dim(taps, -1, "taps")
+    delay = n_used // 2 if delay_compensation is None else delay_compensation
+    return fft_convolve(audio, taps, padding="same", delay_compensation=delay, hop=hop)
