@@ -1,0 +1,99 @@
+"""The plugin's ``metadata.json``, appended to the ``.tflite`` flatbuffer as a zip archive.
+
+The DDSP-VST plugin opens a model file as a zip and reads ``metadata.json`` from it (the
+TFLite interpreter ignores the trailing bytes). The keys it reads are the typical pitch and power
+range of the training data, taken from the dataset's per-note statistics (``dataset.json``):
+``mean_min_pitch_note_hz``, ``mean_max_pitch_note_hz`` (Hz), ``mean_min_power_note``,
+``mean_max_power_note`` (dB), ``version`` and ``export_time`` (strings). As DDSP's own exporter
+does, the MIDI versions of the pitch range and the model's timing and sizes are written too.
+"""
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import math
+import zipfile
+from typing import Any, Mapping
+
+from ddsp_train import __version__
+from ddsp_train.errors import UserError
+
+METADATA_NAME = "metadata.json"
+#: Keys the plugin itself reads (see the plugin contract).
+PLUGIN_KEYS = ("mean_min_pitch_note_hz", "mean_max_pitch_note_hz", "mean_min_power_note",
+               "mean_max_power_note", "version", "export_time")
+#: Per-note statistics copied from ``dataset.json``'s ``statistics``.
+STATISTIC_KEYS = ("mean_min_pitch_note", "mean_max_pitch_note", "mean_min_pitch_note_hz",
+                  "mean_max_pitch_note_hz", "mean_min_power_note", "mean_max_power_note")
+
+
+def build_metadata(
+    *,
+    dataset_info: Mapping[str, Any],
+    num_harmonics: int,
+    num_noise_amps: int,
+    frame_size: int = 1024,
+    export_time: datetime.datetime | None = None,
+) -> dict:
+    """The metadata dict of a plugin model trained on the dataset described by ``dataset_info``.
+
+    ``dataset_info`` is the parsed ``dataset.json``; its ``statistics`` must hold the per-note
+    ranges (:data:`STATISTIC_KEYS`), finite, with min < max.
+    """
+    stats = dataset_info.get("statistics")
+    if not isinstance(stats, Mapping):
+        raise UserError("dataset.json has no 'statistics' section: re-run ddsp-prepare on the data "
+                        "to get the per-note pitch and power ranges the plugin needs.")
+    missing = [k for k in STATISTIC_KEYS if k not in stats or stats[k] is None]
+    if missing:
+        raise UserError(f"dataset.json statistics lack {', '.join(missing)}: re-run ddsp-prepare "
+                        "(the plugin needs the per-note pitch and power ranges).")
+    values = {k: float(stats[k]) for k in STATISTIC_KEYS}
+    bad = [k for k, v in values.items() if not math.isfinite(v)]
+    if bad:
+        raise UserError(f"dataset.json statistics are not finite for {', '.join(bad)} "
+                        "(the dataset may have no confident, loud notes).")
+    for lo, hi in (("mean_min_pitch_note_hz", "mean_max_pitch_note_hz"),
+                   ("mean_min_power_note", "mean_max_power_note")):
+        if not values[lo] < values[hi]:
+            raise UserError(f"dataset.json statistics: {lo} = {values[lo]:g} is not below "
+                            f"{hi} = {values[hi]:g}.")
+    sample_rate = int(dataset_info["sample_rate"])
+    frame_rate = float(dataset_info["frame_rate"])
+    when = export_time or datetime.datetime.now(datetime.timezone.utc)
+    meta = dict(values)
+    meta.update(
+        version=f"ddsp-train {__version__}",
+        export_time=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        num_harmonics=int(num_harmonics),
+        num_noise_amps=int(num_noise_amps),
+        frame_rate=int(frame_rate) if frame_rate.is_integer() else frame_rate,
+        frame_size=int(frame_size),
+        sample_rate=sample_rate,
+        f0_method=str(dataset_info.get("f0_method", "")),
+    )
+    return meta
+
+
+def append_metadata(flatbuffer: bytes, metadata: Mapping[str, Any]) -> bytes:
+    """``flatbuffer`` followed by a zip archive holding one entry ``metadata.json``.
+
+    A zip is read from its end (the central directory records offsets relative to the archive
+    start, which readers correct for leading bytes), so the result opens both as a flatbuffer
+    and as a zip.
+    """
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as z:
+        z.writestr(METADATA_NAME, json.dumps(dict(metadata), indent=2, sort_keys=True))
+    return bytes(flatbuffer) + buf.getvalue()
+
+
+def read_metadata(content: bytes) -> dict:
+    """The ``metadata.json`` of a model file's bytes; UserError if there is none."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as z:
+            return json.loads(z.read(METADATA_NAME))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as e:
+        raise UserError(f"the model file has no readable {METADATA_NAME} appended ({e}); "
+                        "export it with ddsp-export.") from e

@@ -1,0 +1,135 @@
+"""The DDSP-VST plugin's control model: one frame per call, as a builtin-ops ``.tflite``.
+
+The plugin calls the model every 20 ms with ``call_f0_scaled:0`` (1 value),
+``call_pw_scaled:0`` (1 value) and ``call_state:0`` (512 values) and reads
+``StatefulPartitionedCall:0..3``: amplitude (1), harmonic distribution (60), noise magnitudes
+(65) and the next state (512). Those names come out of TensorFlow 2.21 / Keras 3 when the step
+function is exported through ``keras.export.ExportArchive`` with an endpoint ``call`` whose input
+signature names its tensors ``f0_scaled``, ``pw_scaled`` and ``state``, and the SavedModel is
+converted with ``TFLiteConverter.from_saved_model(path, signature_keys=["call"])``: the weights
+are frozen into constants and the outputs, a dict, are numbered in sorted key order
+(amplitude, harmonic_distribution, noise_magnitudes, state).
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import tempfile
+from typing import Any, Callable, Mapping
+
+#: Plugin input tensor name -> number of values.
+PLUGIN_INPUTS = {"call_f0_scaled:0": 1, "call_pw_scaled:0": 1, "call_state:0": 512}
+#: Plugin output tensor name -> (control name, number of values).
+PLUGIN_OUTPUTS = {
+    "StatefulPartitionedCall:0": ("amplitude", 1),
+    "StatefulPartitionedCall:1": ("harmonic_distribution", 60),
+    "StatefulPartitionedCall:2": ("noise_magnitudes", 65),
+    "StatefulPartitionedCall:3": ("state", 512),
+}
+CONTROL_NAMES = tuple(name for name, _ in PLUGIN_OUTPUTS.values())
+STATE_SIZE = PLUGIN_INPUTS["call_state:0"]
+
+
+def step_function(model: Any) -> Callable:
+    """``(f0_scaled, pw_scaled, state) -> {amplitude, harmonic_distribution, noise_magnitudes, state}``.
+
+    Uses ``model.controls_step``; only the four plugin outputs are kept.
+    """
+
+    def call(f0_scaled, pw_scaled, state):
+        out = model.controls_step(f0_scaled, pw_scaled, state)
+        return {name: out[name] for name in CONTROL_NAMES}
+
+    return call
+
+
+def convert_step_model(model: Any, *, state_size: int = STATE_SIZE) -> bytes:
+    """The ``.tflite`` flatbuffer (no metadata yet) of ``model.controls_step`` for batch 1.
+
+    ``model`` is a built Keras model (or layer) with a ``controls_step(f0_scaled [1, 1],
+    pw_scaled [1, 1], state [1, state_size])`` method. Builtin TFLite ops only: a graph that needs
+    Select-TF (Flex) ops fails the conversion instead of producing a file the plugin cannot load.
+    """
+    import keras
+    import tensorflow as tf
+
+    if not getattr(model, "built", True):
+        raise ValueError("the model must be built (restored from a checkpoint) before export")
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(
+        name="call",
+        fn=step_function(model),
+        input_signature=[
+            tf.TensorSpec([1, 1], tf.float32, name="f0_scaled"),
+            tf.TensorSpec([1, 1], tf.float32, name="pw_scaled"),
+            tf.TensorSpec([1, state_size], tf.float32, name="state"),
+        ],
+    )
+    with tempfile.TemporaryDirectory(prefix="ddsp-export-") as tmp:
+        saved = os.path.join(tmp, "step")
+        archive.write_out(saved, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=["call"])
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        return converter.convert()
+
+
+def builtin_interpreter(content: bytes):
+    """A LiteRT interpreter with the builtin op resolver only, as the plugin has; tensors allocated."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    interpreter = Interpreter(model_content=bytes(content),
+                              experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+class PluginModel:
+    """A plugin ``.tflite`` driven as the plugin drives it: one frame per call, state fed back.
+
+    ``step(f0_scaled, pw_scaled)`` returns the controls of one frame (numpy arrays of 1, 60, 65
+    values) and keeps the state; ``reset()`` zeroes the state.
+    """
+
+    def __init__(self, content: bytes | str | os.PathLike):
+        if not isinstance(content, (bytes, bytearray)):
+            content = pathlib.Path(content).read_bytes()
+        self.content = bytes(content)
+        self.interpreter = builtin_interpreter(self.content)
+        ins = {d["name"]: d for d in self.interpreter.get_input_details()}
+        outs = {d["name"]: d for d in self.interpreter.get_output_details()}
+        missing = [n for n in list(PLUGIN_INPUTS) + list(PLUGIN_OUTPUTS) if n not in ins and n not in outs]
+        if missing:
+            raise ValueError(f"not a plugin control model: tensors {missing} are missing "
+                             f"(has inputs {sorted(ins)}, outputs {sorted(outs)})")
+        self._f0 = ins["call_f0_scaled:0"]
+        self._pw = ins["call_pw_scaled:0"]
+        self._state_in = ins["call_state:0"]
+        self._outs = {control: outs[n]["index"] for n, (control, _) in PLUGIN_OUTPUTS.items()}
+        self.state = None
+        self.reset()
+
+    def reset(self) -> None:
+        import numpy as np
+
+        self.state = np.zeros(self._state_in["shape"], np.float32)
+
+    def step(self, f0_scaled: float, pw_scaled: float) -> Mapping[str, Any]:
+        import numpy as np
+
+        it = self.interpreter
+        it.set_tensor(self._f0["index"], np.full(self._f0["shape"], f0_scaled, np.float32))
+        it.set_tensor(self._pw["index"], np.full(self._pw["shape"], pw_scaled, np.float32))
+        it.set_tensor(self._state_in["index"], self.state)
+        it.invoke()
+        out = {k: it.get_tensor(i).reshape(-1) for k, i in self._outs.items()}
+        self.state = out.pop("state").reshape(self._state_in["shape"]).copy()
+        return {k: v.copy() for k, v in out.items()}
+
+    def run(self, f0_scaled, pw_scaled) -> dict:
+        """Stream whole curves (length T) from a zero state; controls stacked as [T, n]."""
+        import numpy as np
+
+        self.reset()
+        frames = [self.step(f, p) for f, p in zip(np.asarray(f0_scaled).ravel(), np.asarray(pw_scaled).ravel())]
+        return {k: np.stack([fr[k] for fr in frames]) for k in CONTROL_NAMES if k != "state"}
