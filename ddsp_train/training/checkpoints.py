@@ -1,0 +1,134 @@
+"""Atomic training checkpoints (model + optimizer + step), resume, and loading a trained model.
+
+Layout: ``MODEL_DIR/checkpoints/ckpt-00001200/`` holds one ``tf.train.Checkpoint`` (``ckpt.index``
+and ``ckpt.data-*``) of the model, the optimizer (moments, iteration count) and the step counter.
+Each checkpoint is written into a temporary folder and renamed into place in one step, so a
+checkpoint folder either exists complete or not at all; the last ``keep`` are kept. Restoring
+tries the newest first and falls back to older ones when a file is unreadable (a truncated or
+corrupted write), saying so.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import pathlib
+import re
+import shutil
+from typing import Any
+
+import click
+import tensorflow as tf
+
+from ddsp_train.errors import UserError
+from ddsp_train.exporting.atomic import atomic_directory
+
+CHECKPOINTS = "checkpoints"
+PREFIX = "ckpt"
+OPERATIVE_CONFIG = "operative_config.gin"
+DATASET_JSON = "dataset.json"
+_NAME = re.compile(r"^ckpt-(\d+)$")
+
+log = logging.getLogger(__name__)
+
+
+def checkpoint_dir(model_dir: str | pathlib.Path) -> pathlib.Path:
+    return pathlib.Path(model_dir) / CHECKPOINTS
+
+
+def list_checkpoints(model_dir: str | pathlib.Path) -> list[tuple[int, pathlib.Path]]:
+    """``(step, folder)`` of every complete checkpoint in ``model_dir``, oldest first."""
+    found = []
+    folder = checkpoint_dir(model_dir)
+    if folder.is_dir():
+        for path in folder.iterdir():
+            match = _NAME.match(path.name)
+            if match and (path / f"{PREFIX}.index").exists():
+                found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+class CheckpointManager:
+    """Saves and restores ``tf.train.Checkpoint(**objects)`` under ``model_dir/checkpoints``.
+
+    ``objects`` are the trackables to save (the model, the optimizer, the step variable).
+    """
+
+    def __init__(self, model_dir: str | pathlib.Path, *, keep: int = 3, **objects: Any):
+        if keep < 1:
+            raise ValueError(f"keep must be >= 1, got {keep}")
+        self.model_dir = pathlib.Path(model_dir)
+        self.keep = keep
+        self.checkpoint = tf.train.Checkpoint(**objects)
+
+    def save(self, step: int) -> pathlib.Path:
+        """Write the checkpoint of ``step`` atomically and delete all but the last ``keep``."""
+        target = checkpoint_dir(self.model_dir) / f"{PREFIX}-{step:08d}"
+        with atomic_directory(target) as tmp:
+            self.checkpoint.write(str(tmp / PREFIX))
+        for _, old in list_checkpoints(self.model_dir)[: -self.keep]:
+            shutil.rmtree(old, ignore_errors=True)
+        return target
+
+    def restore(self, *, step: int | None = None) -> int | None:
+        """Restore the newest readable checkpoint (or exactly ``step``); its step, or None if none.
+
+        An unreadable newest checkpoint is reported and the previous one is tried. If
+        checkpoints exist but none can be read, raises UserError.
+        """
+        available = list_checkpoints(self.model_dir)
+        if step is not None:
+            available = [(s, p) for s, p in available if s == step]
+            if not available:
+                steps = ", ".join(str(s) for s, _ in list_checkpoints(self.model_dir)) or "none"
+                raise UserError(f"no checkpoint of step {step} in {checkpoint_dir(self.model_dir)} "
+                                f"(available steps: {steps})")
+        if not available:
+            return None
+        problems = []
+        for found_step, path in reversed(available):
+            try:
+                status = self.checkpoint.read(str(path / PREFIX))
+                status.assert_existing_objects_matched()
+                status.expect_partial()  # A model-only load leaves the optimizer's values unused.
+            except (tf.errors.OpError, ValueError, AssertionError) as e:
+                reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                problems.append(f"{path.name}: {reason}")
+                click.echo(f"Warning: checkpoint {path} is unreadable ({reason[:200]}); "
+                           "trying the previous one.", err=True)
+                continue
+            return found_step
+        raise UserError(f"none of the checkpoints in {checkpoint_dir(self.model_dir)} can be read "
+                        f"({'; '.join(p[:200] for p in problems)}). Move the folder away to start over.")
+
+
+def load_model(model_dir: str | pathlib.Path, *, step: int | None = None):
+    """Rebuild the model of a training run and restore its weights.
+
+    Parses ``MODEL_DIR/operative_config.gin``, builds the model, restores the newest readable
+    checkpoint (or the one of ``step``). Returns ``(model, dataset_info)``, the latter read from
+    the ``dataset.json`` copied into ``MODEL_DIR``. Raises UserError when there is nothing to load.
+    """
+    from ddsp_train.training import gin_config  # Imports every gin configurable.
+
+    model_dir = pathlib.Path(model_dir)
+    if not model_dir.is_dir():
+        raise UserError(f"model folder {model_dir} does not exist")
+    config = model_dir / OPERATIVE_CONFIG
+    info_path = model_dir / DATASET_JSON
+    for needed in (config, info_path):
+        if not needed.exists():
+            raise UserError(f"{model_dir} is not a trained model folder: {needed.name} is missing "
+                            "(ddsp-train writes it when it starts)")
+    if not list_checkpoints(model_dir):
+        raise UserError(f"{model_dir} has no checkpoint yet in {checkpoint_dir(model_dir)}; "
+                        "train for at least --save-every steps first")
+    try:
+        dataset_info = json.loads(info_path.read_text())
+    except ValueError as e:
+        raise UserError(f"{info_path} is not valid JSON: {e}") from None
+    gin_config.parse(config_files=[str(config)], bindings=[], dataset_info=None)
+    model = gin_config.build_model(dataset_info=dataset_info)
+    manager = CheckpointManager(model_dir, model=model)
+    restored = manager.restore(step=step)
+    model.restored_step = restored
+    return model, dataset_info

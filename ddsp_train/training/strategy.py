@@ -1,0 +1,86 @@
+"""Where training runs: the tf.distribute strategy, XLA and mixed precision.
+
+- ``auto``: MultiWorkerMirroredStrategy when ``TF_CONFIG`` describes a cluster, MirroredStrategy
+  when several GPUs are visible, otherwise the default single-device strategy.
+- ``mirrored``: MirroredStrategy over all visible GPUs (or the CPU).
+- ``multiworker``: MultiWorkerMirroredStrategy; needs ``TF_CONFIG``.
+
+XLA defaults to on with a GPU and off on CPU (where it was measured slower). Mixed precision
+runs the encoder and decoder in float16 (bfloat16 on CPU) and keeps the DSP in float32.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import click
+import tensorflow as tf
+
+from ddsp_train.errors import UserError
+
+STRATEGIES = ("auto", "mirrored", "multiworker")
+
+
+@dataclasses.dataclass
+class Placement:
+    """The chosen strategy and how it was chosen."""
+
+    strategy: tf.distribute.Strategy
+    description: str
+    on_gpu: bool
+    xla: bool
+    mixed_precision_policy: str | None  # a Keras dtype policy for the networks, or None
+
+    @property
+    def replicas(self) -> int:
+        return self.strategy.num_replicas_in_sync
+
+
+def _tf_config_cluster() -> dict | None:
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        return None
+    try:
+        config = json.loads(raw)
+    except ValueError as e:
+        raise UserError(f"TF_CONFIG is not valid JSON: {e}") from None
+    if not isinstance(config, dict) or "cluster" not in config:
+        raise UserError("TF_CONFIG has no 'cluster' entry (see the tf.distribute multi-worker guide)")
+    return config
+
+
+def choose(*, strategy: str = "auto", xla: bool | None = None, mixed_precision: bool = False) -> Placement:
+    """Build the strategy named ``strategy``; ``xla=None`` means on with a GPU, off on CPU."""
+    if strategy not in STRATEGIES:
+        raise UserError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    gpus = tf.config.list_physical_devices("GPU")
+    cluster = _tf_config_cluster() if strategy in ("auto", "multiworker") else None
+    if strategy == "multiworker" and cluster is None:
+        raise UserError("--strategy multiworker needs TF_CONFIG describing the cluster and this worker's task")
+    if cluster is not None:
+        workers = len(cluster["cluster"].get("worker", []))
+        chosen = tf.distribute.MultiWorkerMirroredStrategy()
+        description = f"MultiWorkerMirroredStrategy over {workers} workers"
+    elif strategy == "mirrored" or len(gpus) > 1:
+        chosen = tf.distribute.MirroredStrategy()
+        description = f"MirroredStrategy over {chosen.num_replicas_in_sync} device(s)"
+    else:
+        chosen = tf.distribute.get_strategy()
+        description = "one GPU" if gpus else "CPU"
+    on_gpu = bool(gpus)
+    if not on_gpu:
+        description += " (no GPU found: running on CPU, which is slow for the large configs)"
+    policy = None
+    if mixed_precision:
+        policy = "mixed_float16" if on_gpu else "mixed_bfloat16"
+    return Placement(strategy=chosen, description=description, on_gpu=on_gpu,
+                     xla=on_gpu if xla is None else bool(xla), mixed_precision_policy=policy)
+
+
+def announce(placement: Placement) -> None:
+    """Say once where training runs."""
+    extras = [f"XLA {'on' if placement.xla else 'off'}"]
+    if placement.mixed_precision_policy:
+        extras.append(f"mixed precision {placement.mixed_precision_policy} (DSP in float32)")
+    click.echo(f"Training on {placement.description}; {', '.join(extras)}.", err=True)

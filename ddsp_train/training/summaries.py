@@ -1,0 +1,75 @@
+"""TensorBoard logs under ``MODEL_DIR/logs``, plus a JSON-lines history the plots are drawn from.
+
+``logs/train``: scalars ``loss``, each loss term, ``learning_rate``, ``grad_norm``,
+``steps_per_sec``, ``skipped_steps``. ``logs/eval``: the evaluation figures, the audio of an eval
+example and its resynthesis, and their spectrogram image. ``logs/train_history.jsonl``: one JSON
+object per logged training step (``step``, ``loss``, ...), appended as training goes.
+"""
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+from typing import Mapping
+
+import numpy as np
+import tensorflow as tf
+
+from ddsp_train.training import plots
+
+LOGS = "logs"
+HISTORY = "train_history.jsonl"
+
+
+class Summaries:
+    """Writers for the train and eval TensorBoard runs of ``model_dir``."""
+
+    def __init__(self, model_dir: str | pathlib.Path):
+        self.logs = pathlib.Path(model_dir) / LOGS
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.train_writer = tf.summary.create_file_writer(str(self.logs / "train"))
+        self.eval_writer = tf.summary.create_file_writer(str(self.logs / "eval"))
+
+    def train_scalars(self, step: int, scalars: Mapping[str, float]) -> None:
+        """Log ``scalars`` at ``step`` to TensorBoard and append them to the history file."""
+        with self.train_writer.as_default(step=step):
+            for name, value in scalars.items():
+                tf.summary.scalar(name, value)
+        record = {"step": int(step), **{k: float(v) for k, v in scalars.items()}}
+        with open(self.logs / HISTORY, "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def eval_summaries(self, step: int, metrics: Mapping[str, float], *, reference: np.ndarray,
+                       resynthesis: np.ndarray, sample_rate: int) -> None:
+        """Eval figures, the reference and resynthesised audio, and their spectrogram image."""
+        with self.eval_writer.as_default(step=step):
+            for name, value in metrics.items():
+                if isinstance(value, (int, float)) and math.isfinite(value):
+                    tf.summary.scalar(name, value)
+            pair = np.stack([np.ravel(reference), np.ravel(resynthesis)]).astype(np.float32)
+            peak = max(float(np.max(np.abs(pair))), 1e-6)
+            tf.summary.audio("reference_vs_resynthesis", (pair / max(peak, 1.0))[..., np.newaxis],
+                             sample_rate=sample_rate, max_outputs=2, step=step,
+                             description="first: the eval example, second: the model's resynthesis")
+            png = plots.spectrogram_png(reference, resynthesis, sample_rate=sample_rate, title=f"(step {step})")
+            tf.summary.image("spectrograms", tf.image.decode_png(png)[tf.newaxis], step=step)
+
+    def flush(self) -> None:
+        self.train_writer.flush()
+        self.eval_writer.flush()
+
+    def history(self) -> list[dict]:
+        """The logged training records, one per step (a re-logged step keeps its latest record)."""
+        return read_history(self.logs / HISTORY)
+
+
+def read_history(path: pathlib.Path) -> list[dict]:
+    records: dict[int, dict] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a kill
+            records[int(record["step"])] = record
+    return [records[s] for s in sorted(records)]
