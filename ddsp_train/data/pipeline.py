@@ -1,0 +1,687 @@
+"""The ``ddsp-prepare`` job: recordings -> TFRecord examples with f0, loudness and power.
+
+Stages:
+
+1. Driver: expand INPUTs, probe and scan every file (decode errors, truncation, NaN, silence,
+   too short), hash its bytes, decide the train/eval split, plan work items.
+2. Beam: each work item is one stretch (``SEGMENT_SECS``) of one recording; it reads just that
+   stretch plus ``CONTEXT_SECS`` on each side (:func:`ddsp_train.audio.read_resampled`),
+   computes the features and emits the examples that start inside it, so a long file runs in
+   bounded memory and in parallel, with the same features as the whole file at once.
+3. Driver: statistics from the per-frame side output, ``report.png``, ``dataset.json``, and
+   the atomic move of the staging folder into place.
+
+Examples are windows of ``example_secs`` every ``hop_secs`` from the start of each recording
+(or of each side of a time split); the last one ends at the end, so nothing is dropped or
+padded. Its features are computed on its own frame grid when it does not start on the
+recording's grid.
+"""
+from __future__ import annotations
+
+import dataclasses
+import glob
+import hashlib
+import json
+import logging
+import math
+import os
+import shutil
+import sys
+import threading
+import time
+import uuid
+from typing import Sequence
+
+import numpy as np
+
+from ddsp_train import audio as audio_lib
+from ddsp_train import features
+from ddsp_train.data import examples as ex_lib
+from ddsp_train.errors import UserError
+from ddsp_train.pitch import DEFAULT_F0_METHOD, get_tracker
+
+DATASET_VERSION = 1
+#: Audio per Beam work item (examples starting in it), seconds of the output.
+SEGMENT_SECS = 60.0
+#: Audio read on each side of a work item so that features at its edges equal whole-file ones
+#: (trackers' windows, pyin's Viterbi, the unvoiced fill reach of 1 s).
+CONTEXT_SECS = 3.0
+#: Files whose loudest 64 ms block is below this level are skipped as silent.
+SILENCE_DBFS = -70.0
+#: Below this much audio in total the job runs in-process (Beam's in_memory mode): starting
+#: worker processes would cost more than it saves. The output is the same in either mode.
+SMALL_JOB_SECS = 60.0
+STAGING_PREFIX = ".ddsp-prepare-staging-"
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """The validated parameters every work item needs."""
+
+    sample_rate: int
+    frame_rate: float
+    example_secs: float
+    hop_secs: float
+    f0_method: str
+    example_samples: int
+    hop_samples: int
+    frame_hop: int
+    progress_dir: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Region:
+    """A stretch ``[start, stop)`` (output samples) of one recording that goes to one split."""
+
+    split: str
+    start: int
+    stop: int
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkItem:
+    """Examples starting at ``starts`` (output samples) of one region of one recording."""
+
+    file_index: int
+    info: audio_lib.AudioInfo
+    source: str
+    n_samples: int
+    region: Region
+    starts: tuple[int, ...]
+    own_stop: int  # frames centred in [starts[0], own_stop) feed the statistics
+
+
+# ----------------------------------------------------------------------------------------------
+# Validation and input expansion
+
+
+def make_config(*, sample_rate: int, frame_rate: float, example_secs: float, hop_secs: float,
+                f0_method: str) -> Config:
+    """Check the numeric options together; UserError saying what was given and what fits."""
+    if int(sample_rate) != sample_rate or sample_rate < 8000:
+        raise UserError(f"--sample-rate must be a whole number of Hz >= 8000, got {sample_rate}")
+    frame_hop = features.hop_size(sample_rate=int(sample_rate), frame_rate=frame_rate)
+    for name, secs in (("--example-secs", example_secs), ("--hop-secs", hop_secs)):
+        if not secs > 0:
+            raise UserError(f"{name} must be positive, got {secs}")
+        frames = secs * frame_rate
+        if abs(frames - round(frames)) > 1e-6:
+            raise UserError(f"{name} {secs:g} must be a whole number of frames at --frame-rate "
+                            f"{frame_rate:g} (a multiple of {1 / frame_rate:g} s)")
+    get_tracker(f0_method)  # UserError naming the choices
+    return Config(sample_rate=int(sample_rate), frame_rate=float(frame_rate), example_secs=float(example_secs),
+                  hop_secs=float(hop_secs), f0_method=f0_method,
+                  example_samples=int(round(example_secs * frame_rate)) * frame_hop,
+                  hop_samples=int(round(hop_secs * frame_rate)) * frame_hop, frame_hop=frame_hop)
+
+
+def expand_inputs(inputs: Sequence[str]) -> list[tuple[str, str]]:
+    """``[(path, source)]`` for every file an INPUT names: files as given, folders searched
+    recursively for audio extensions, glob patterns expanded (``**`` recursive). ``source`` is the
+    path relative to the INPUT it came from. UserError (exit 2) when an INPUT matches nothing."""
+    found: dict[str, tuple[str, str]] = {}
+    unmatched = []
+    for pattern in inputs:
+        if os.path.exists(pattern):
+            matches = [pattern]
+            base = pattern if os.path.isdir(pattern) else os.path.dirname(pattern)
+        else:
+            matches = sorted(glob.glob(pattern, recursive=True))
+            base = _glob_base(pattern)
+        files = []
+        for match in matches:
+            if os.path.isdir(match):
+                for root, dirs, names in os.walk(match):
+                    dirs.sort()
+                    files += [os.path.join(root, n) for n in sorted(names)
+                              if audio_lib.is_audio_path(os.path.join(root, n))]
+            elif os.path.isfile(match) and (match == pattern or audio_lib.is_audio_path(match)):
+                files.append(match)
+        if not files:
+            unmatched.append(pattern)
+        for path in files:
+            key = os.path.realpath(path)
+            if key not in found:
+                found[key] = (path, os.path.relpath(path, base or "."))
+    if unmatched:
+        what = ", ".join(repr(u) for u in unmatched)
+        raise UserError(f"no audio files match INPUT {what} (give audio files, folders holding audio "
+                        f"files, or glob patterns; extensions searched: {' '.join(audio_lib.AUDIO_EXTENSIONS)})",
+                        exit_code=2)
+    return list(found.values())
+
+
+def _glob_base(pattern: str) -> str:
+    parts = pattern.split(os.sep)
+    keep = []
+    for part in parts:
+        if glob.has_magic(part):
+            break
+        keep.append(part)
+    return os.sep.join(keep) if keep else ""
+
+
+def check_output(output: str, *, overwrite: bool) -> None:
+    """Refuse a non-empty ``output`` without ``overwrite`` (before anything is touched)."""
+    if os.path.exists(output) and not os.path.isdir(output):
+        raise UserError(f"--output {output} exists and is not a folder")
+    if os.path.isdir(output) and os.listdir(output) and not overwrite:
+        raise UserError(f"--output {output} exists and is not empty; pass --overwrite to replace it")
+
+
+# ----------------------------------------------------------------------------------------------
+# Planning
+
+
+def check_file(path: str, *, config: Config) -> tuple[audio_lib.AudioInfo | None, str | None, str | None]:
+    """``(info, digest, None)`` for a usable file, ``(info or None, None, reason)`` otherwise."""
+    try:
+        info = audio_lib.probe_audio(path)
+        scan = audio_lib.scan_audio(info)
+    except audio_lib.AudioFileError as e:
+        return None, None, e.reason
+    if scan.frames_read < info.frames - max(1, int(0.05 * info.sample_rate)):
+        return info, None, (f"truncated file (decoded {scan.frames_read / info.sample_rate:.2f} s of "
+                            f"{info.seconds:.2f} s)")
+    if scan.non_finite:
+        return info, None, "contains NaN or infinite samples"
+    if scan.max_block_db < SILENCE_DBFS:
+        return info, None, f"silent (loudest 64 ms block {max(scan.max_block_db, -999):.1f} dBFS < {SILENCE_DBFS:g})"
+    n = audio_lib.output_length(min(info.frames, scan.frames_read), rate_in=info.sample_rate,
+                                rate_out=config.sample_rate)
+    if n < config.example_samples:
+        return info, None, f"too short ({n / config.sample_rate:.2f} s < --example-secs {config.example_secs:g})"
+    return info, audio_lib.file_digest(path), None
+
+
+def example_starts(region: Region, *, example_samples: int, hop_samples: int) -> list[int]:
+    """Window starts in ``region``: every ``hop`` from its start, plus one ending at its end."""
+    if region.stop - region.start < example_samples:
+        return []
+    starts = list(range(region.start, region.stop - example_samples + 1, hop_samples))
+    if starts[-1] + example_samples < region.stop:
+        starts.append(region.stop - example_samples)
+    return starts
+
+
+def split_files(digests: list[str], seconds: list[float], *, eval_fraction: float, seed: int) -> list[str]:
+    """Split per recording: order distinct contents by ``sha256(seed:digest)`` and send the first
+    ones to eval until they hold ``eval_fraction`` of the audio (at least one, never all)."""
+    splits = ["train"] * len(digests)
+    groups: dict[str, list[int]] = {}
+    for i, d in enumerate(digests):
+        groups.setdefault(d, []).append(i)
+    if eval_fraction <= 0 or len(groups) < 2:
+        return splits
+    order = sorted(groups, key=lambda d: hashlib.sha256(f"{seed}:{d}".encode()).hexdigest())
+    total = sum(seconds)
+    taken = 0.0
+    for d in order[:-1]:
+        if taken >= eval_fraction * total and taken > 0:
+            break
+        for i in groups[d]:
+            splits[i] = "eval"
+            taken += seconds[i]
+    return splits
+
+
+def time_split(n_samples: int, *, eval_fraction: float, config: Config) -> list[Region]:
+    """One recording: train on ``[0, T)``, eval on ``[T, n)``, ``T`` on the example hop grid
+    with at least one example on each side; all train when that does not fit."""
+    e, h = config.example_samples, config.hop_samples
+    if eval_fraction > 0:
+        cut = int(round((1 - eval_fraction) * n_samples / h)) * h
+        cut = min(cut, (n_samples - e) // h * h)
+        if cut >= e:
+            return [Region("train", 0, cut), Region("eval", cut, n_samples)]
+    return [Region("train", 0, n_samples)]
+
+
+def plan_items(file_index: int, info: audio_lib.AudioInfo, source: str, regions: list[Region], *,
+               config: Config, segment_secs: float = SEGMENT_SECS) -> list[WorkItem]:
+    """Cut each region's examples into work items of about ``segment_secs``."""
+    n = audio_lib.output_length(info.frames, rate_in=info.sample_rate, rate_out=config.sample_rate)
+    per_item = max(1, int(round(segment_secs / config.hop_secs)))
+    items = []
+    for region in regions:
+        starts = example_starts(region, example_samples=config.example_samples, hop_samples=config.hop_samples)
+        for i in range(0, len(starts), per_item):
+            chunk = tuple(starts[i:i + per_item])
+            own_stop = starts[i + per_item] if i + per_item < len(starts) else region.stop
+            items.append(WorkItem(file_index=file_index, info=info, source=source, n_samples=n,
+                                  region=region, starts=chunk, own_stop=own_stop))
+    return items
+
+
+# ----------------------------------------------------------------------------------------------
+# Work items -> examples (runs on the Beam workers)
+
+
+def frame_features(audio: np.ndarray, *, config: Config, tracker) -> dict[str, np.ndarray]:
+    """All frame features of ``audio`` on its centred grid (the whole-recording computation)."""
+    f0, confidence = tracker.track(audio, sample_rate=config.sample_rate, frame_rate=config.frame_rate)
+    return {
+        "f0_hz": np.asarray(f0, np.float32),
+        "f0_confidence": np.asarray(confidence, np.float32),
+        "loudness_db": features.compute_loudness_db(audio, sample_rate=config.sample_rate, frame_rate=config.frame_rate),
+        "power_db": features.compute_power_db(audio, sample_rate=config.sample_rate, frame_rate=config.frame_rate),
+    }
+
+
+def process_item(item: WorkItem, *, config: Config, tracker, context_secs: float = CONTEXT_SECS):
+    """``(examples, frames)`` of one work item: example dicts (audio, features, source,
+    start_secs, split) and the item's own frames ``{"start_frame", features...}`` for statistics."""
+    e, hop = config.example_samples, config.frame_hop
+    n_ex_frames = e // hop + 1
+    context = int(round(context_secs * config.frame_rate)) * hop
+    aligned = [s for s in item.starts if s % hop == 0]
+    unaligned = [s for s in item.starts if s % hop]
+    first = item.starts[0]
+    a = max(0, (first - context) // hop * hop)
+    b = min(item.n_samples, max(max(item.starts) + e, item.own_stop) + context)
+    audio = audio_lib.read_resampled(item.info, sample_rate=config.sample_rate, start=a, stop=b)
+    feats = frame_features(audio, config=config, tracker=tracker)
+    out = []
+    for s in aligned:
+        k = (s - a) // hop
+        out.append(_example(item, config, s, audio[s - a:s - a + e], {n: v[k:k + n_ex_frames] for n, v in feats.items()}))
+    for s in unaligned:  # the last window of a region: its own grid starting at s
+        c = min(context, s - a) // hop * hop
+        own = frame_features(audio[s - c - a:], config=config, tracker=tracker)
+        k = c // hop
+        out.append(_example(item, config, s, audio[s - a:s - a + e], {n: v[k:k + n_ex_frames] for n, v in own.items()}))
+    k0 = (first - a) // hop
+    k1 = -(-(item.own_stop - a) // hop)  # frames centred in [first, own_stop)
+    if item.own_stop == item.region.stop == item.n_samples:
+        k1 = (item.n_samples - a) // hop + 1  # the file's last frame too
+    frames = {"file_index": item.file_index, "split": item.region.split, "start_frame": first // hop,
+              **{n: v[k0:k1] for n, v in feats.items()}}
+    return out, frames
+
+
+def _example(item: WorkItem, config: Config, start: int, audio: np.ndarray, feats: dict) -> dict:
+    return {"audio": np.asarray(audio, np.float32), **feats, "source": item.source.encode(),
+            "start_secs": np.float32(start / config.sample_rate), "split": item.region.split}
+
+
+def _make_dofn(config: Config):
+    import apache_beam as beam
+
+    class ProcessItem(beam.DoFn):
+        def __init__(self, config):
+            super().__init__()
+            self.config = config
+            self.tracker = None
+
+        def setup(self):
+            self.tracker = get_tracker(self.config.f0_method)
+
+        def process(self, item):
+            examples, frames = process_item(item, config=self.config, tracker=self.tracker)
+            for example in examples:
+                split = example.pop("split")
+                yield beam.pvalue.TaggedOutput(split, ex_lib.encode_example(example))
+            yield beam.pvalue.TaggedOutput("frames", ex_lib.encode_example(
+                {**{k: v for k, v in frames.items() if k != "split"}, "split": frames["split"]}))
+            _mark_progress(self.config.progress_dir, item, self.config)
+
+    return ProcessItem(config)
+
+
+def _mark_progress(progress_dir: str | None, item: WorkItem, config: Config) -> None:
+    if not progress_dir or not os.path.isdir(progress_dir):
+        return
+    secs = (item.own_stop - item.starts[0]) / config.sample_rate
+    name = f"{item.file_index}-{item.starts[0]}-{item.region.split}"
+    tmp = os.path.join(progress_dir, f".{name}.{uuid.uuid4().hex}")
+    with open(tmp, "w") as f:
+        json.dump({"file": item.file_index, "seconds": secs}, f)
+    os.replace(tmp, os.path.join(progress_dir, name))
+
+
+# ----------------------------------------------------------------------------------------------
+# Running the Beam job
+
+
+def pipeline_options(beam_args: Sequence[str], *, workers: int, total_secs: float):
+    """Beam options: the user's ``beam_args`` win; otherwise the DirectRunner, multi-processing
+    with ``workers`` processes, or in-memory for jobs under :data:`SMALL_JOB_SECS`."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    args = list(beam_args)
+    given = " ".join(args)
+    if "--runner" not in given or "DirectRunner" in given:
+        if "--direct_running_mode" not in given:
+            small = total_secs < SMALL_JOB_SECS or workers == 1
+            args.append("--direct_running_mode=" + ("in_memory" if small else "multi_processing"))
+        if "--direct_num_workers" not in given:
+            args.append(f"--direct_num_workers={workers}")
+    try:
+        return PipelineOptions(args)
+    except BaseException as e:  # argparse exits on unknown values
+        raise UserError(f"invalid Beam pipeline options {args}: {e}") from None
+
+
+def run_beam(items: list[WorkItem], *, config: Config, staging: str, shards: int | None, options) -> None:
+    import apache_beam as beam
+
+    logging.getLogger("apache_beam").setLevel(logging.ERROR)
+    with beam.Pipeline(options=options) as p:
+        outputs = (p | "items" >> beam.Create(items, reshuffle=True)
+                   | "features" >> beam.ParDo(_make_dofn(config)).with_outputs("train", "eval", "frames"))
+        for name in ("train", "eval", "frames"):
+            _ = outputs[name] | f"write_{name}" >> beam.io.WriteToTFRecord(
+                os.path.join(staging, ("_" if name == "frames" else "") + name + ".tfrecord"),
+                num_shards=(shards or 0) if name != "frames" else 0,
+                shard_name_template="-SSSSS-of-NNNNN")
+
+
+class _Progress:
+    """Prints files and audio seconds done with an ETA from the workers' progress markers."""
+
+    def __init__(self, directory: str, total_secs: float, total_files: int, *, enabled: bool):
+        self.directory, self.total_secs, self.total_files = directory, total_secs, total_files
+        self.enabled = enabled and total_secs > 0
+        self.t0 = time.time()
+        self.stop = threading.Event()
+
+    def poll(self) -> tuple[float, int]:
+        secs, done_files = 0.0, {}
+        for name in os.listdir(self.directory):
+            if name.startswith("."):
+                continue
+            try:
+                with open(os.path.join(self.directory, name)) as f:
+                    info = json.load(f)
+            except (OSError, ValueError):
+                continue
+            secs += info["seconds"]
+            done_files[info["file"]] = done_files.get(info["file"], 0) + info["seconds"]
+        return secs, len(done_files)
+
+    def loop(self, per_file_secs: dict[int, float]) -> None:
+        last = ""
+        while not self.stop.wait(2.0):
+            secs, _ = self.poll()
+            elapsed = time.time() - self.t0
+            files_done = self._files_done(per_file_secs)
+            eta = elapsed * (self.total_secs - secs) / secs if secs > 0 else float("nan")
+            line = (f"  {files_done}/{self.total_files} files, {secs / 60:.1f}/{self.total_secs / 60:.1f} min of audio"
+                    f", {elapsed:.0f} s elapsed" + (f", ETA {eta:.0f} s" if secs > 0 else ""))
+            if line != last:
+                print(line, file=sys.stderr, flush=True)
+                last = line
+
+    def _files_done(self, per_file_secs: dict[int, float]) -> int:
+        done: dict[int, float] = {}
+        for name in os.listdir(self.directory):
+            if not name.startswith("."):
+                index = int(name.split("-")[0])
+                with open(os.path.join(self.directory, name)) as f:
+                    done[index] = done.get(index, 0.0) + json.load(f)["seconds"]
+        return sum(1 for i, s in done.items() if s >= per_file_secs.get(i, 0) - 1e-6)
+
+
+# ----------------------------------------------------------------------------------------------
+# Atomic output
+
+
+def _staging_dir(output: str) -> str:
+    parent = os.path.dirname(os.path.abspath(output))
+    os.makedirs(parent, exist_ok=True)
+    for old in glob.glob(os.path.join(glob.escape(parent), STAGING_PREFIX + "*")):
+        _remove_if_abandoned(old)
+    path = os.path.join(parent, f"{STAGING_PREFIX}{os.path.basename(os.path.abspath(output))}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    os.makedirs(path)
+    with open(os.path.join(path, "_pid"), "w") as f:
+        f.write(str(os.getpid()))
+    return path
+
+
+def _remove_if_abandoned(path: str) -> None:
+    """Remove a staging folder left by a killed run (its process no longer exists)."""
+    try:
+        with open(os.path.join(path, "_pid")) as f:
+            pid = int(f.read().strip())
+        os.kill(pid, 0)
+        return  # still running
+    except ProcessLookupError:
+        pass
+    except (OSError, ValueError):
+        if time.time() - os.path.getmtime(path) < 24 * 3600:
+            return
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _exchange(a: str, b: str) -> bool:
+    """Atomically swap two existing paths (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def commit_output(staging: str, output: str) -> None:
+    """Move the finished staging folder to ``output`` in one step. An existing (overwritten or
+    empty) ``output`` is swapped out atomically where the OS allows it and then deleted."""
+    os.remove(os.path.join(staging, "_pid"))
+    if not os.path.exists(output):
+        os.rename(staging, output)
+        return
+    if _exchange(staging, output):
+        shutil.rmtree(staging)  # now holds the previous contents
+        return
+    aside = staging + "-old"
+    os.rename(output, aside)
+    os.rename(staging, output)
+    shutil.rmtree(aside)
+
+
+# ----------------------------------------------------------------------------------------------
+# The job
+
+
+def prepare_dataset(
+    inputs: Sequence[str],
+    *,
+    output: str,
+    sample_rate: int = 16000,
+    frame_rate: float = 50,
+    example_secs: float = 4.0,
+    hop_secs: float = 1.0,
+    eval_fraction: float = 0.1,
+    seed: int = 0,
+    f0_method: str = DEFAULT_F0_METHOD,
+    workers: int | None = None,
+    shards: int | None = None,
+    overwrite: bool = False,
+    strict: bool = False,
+    beam_args: Sequence[str] = (),
+    progress: bool = True,
+) -> dict:
+    """Prepare a training dataset in ``output`` from the audio that ``inputs`` name.
+
+    Returns the content of ``output/dataset.json`` (see docs/architecture.md), after writing
+    ``train.tfrecord-*``, ``eval.tfrecord-*``, ``dataset.json`` and ``report.png`` atomically.
+    """
+    t_start = time.time()
+    config = make_config(sample_rate=sample_rate, frame_rate=frame_rate, example_secs=example_secs,
+                         hop_secs=hop_secs, f0_method=f0_method)
+    if not 0 <= eval_fraction < 1:
+        raise UserError(f"--eval-fraction must be in [0, 1), got {eval_fraction}")
+    if workers is not None and workers < 1:
+        raise UserError(f"--workers must be >= 1, got {workers}")
+    if shards is not None and shards < 1:
+        raise UserError(f"--shards must be >= 1, got {shards}")
+    workers = workers or os.cpu_count() or 1
+    if not inputs:
+        raise UserError("give at least one INPUT (audio file, folder or glob pattern)", exit_code=2)
+    check_output(output, overwrite=overwrite)
+    paths = expand_inputs(inputs)
+    say = (lambda *a: print(*a, file=sys.stderr, flush=True)) if progress else (lambda *a: None)
+    say(f"Checking {len(paths)} file(s)...")
+
+    records, usable = [], []
+    for path, source in paths:
+        info, digest, reason = check_file(path, config=config)
+        record = {"path": os.path.abspath(path), "source": source, "status": "skipped" if reason else "used",
+                  "reason": reason, "seconds": round(info.seconds, 3) if info else None, "split": None,
+                  "sample_rate": info.sample_rate if info else None, "channels": info.channels if info else None,
+                  "sha256": digest}
+        records.append(record)
+        if reason is None:
+            usable.append((len(records) - 1, info, digest))
+    skipped = [r for r in records if r["status"] == "skipped"]
+    if strict and skipped:
+        raise UserError("--strict: unusable input files:\n" + "\n".join(f"  {r['path']}: {r['reason']}" for r in skipped))
+    if not usable:
+        raise UserError("no usable audio remains:\n" + "\n".join(f"  {r['path']}: {r['reason']}" for r in skipped))
+
+    # Split by recording (or by time for a single one) and plan the work items.
+    lengths = {i: audio_lib.output_length(info.frames, rate_in=info.sample_rate, rate_out=config.sample_rate)
+               for i, info, _ in usable}
+    items = []
+    if len({d for _, _, d in usable}) == 1 and len(usable) >= 1:
+        i, info, _ = usable[0]
+        regions = time_split(lengths[i], eval_fraction=eval_fraction, config=config)
+        for j, other, _ in usable[1:]:  # identical copies: same treatment
+            records[j].update(status="skipped", reason=f"duplicate content of {records[i]['path']}", split=None)
+        records[i]["split"] = "+".join(r.split for r in regions)
+        records[i]["regions"] = [{"split": r.split, "start_secs": r.start / config.sample_rate,
+                                  "stop_secs": r.stop / config.sample_rate} for r in regions]
+        items += plan_items(i, info, records[i]["source"], regions, config=config)
+        usable = usable[:1]
+    else:
+        splits = split_files([d for _, _, d in usable], [lengths[i] / config.sample_rate for i, _, _ in usable],
+                             eval_fraction=eval_fraction, seed=seed)
+        for (i, info, _), split in zip(usable, splits):
+            records[i]["split"] = split
+            items += plan_items(i, info, records[i]["source"], [Region(split, 0, lengths[i])], config=config)
+    total_secs = sum(lengths[i] for i, _, _ in usable) / config.sample_rate
+
+    staging = _staging_dir(output)
+    try:
+        progress_dir = os.path.join(staging, "_progress")
+        os.makedirs(progress_dir)
+        config = dataclasses.replace(config, progress_dir=progress_dir)
+        options = pipeline_options(beam_args, workers=workers, total_secs=total_secs)
+        say(f"Preparing {total_secs / 60:.1f} min of audio from {len(usable)} file(s) with f0 method "
+            f"{config.f0_method!r} ({len(items)} work items)...")
+        reporter = _Progress(progress_dir, total_secs, len(usable), enabled=progress)
+        per_file = {}
+        for item in items:
+            per_file[item.file_index] = per_file.get(item.file_index, 0) + (item.own_stop - item.starts[0]) / config.sample_rate
+        thread = threading.Thread(target=reporter.loop, args=(per_file,), daemon=True)
+        if reporter.enabled:
+            thread.start()
+        try:
+            run_beam(items, config=config, staging=staging, shards=shards, options=options)
+        finally:
+            reporter.stop.set()
+        summary = _finish(staging, records=records, config=config, seed=seed, eval_fraction=eval_fraction,
+                          total_secs=total_secs, t_start=t_start)
+        shutil.rmtree(progress_dir, ignore_errors=True)
+        commit_output(staging, output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if progress:
+        print_summary(summary, output=output, file=sys.stderr)
+    return summary
+
+
+def _finish(staging: str, *, records: list[dict], config: Config, seed: int, eval_fraction: float,
+            total_secs: float, t_start: float) -> dict:
+    """Read back the frame side output and the examples; write dataset.json and report.png."""
+    from ddsp_train.data import report, stats
+
+    parts: dict[tuple[int, str], list[dict]] = {}
+    for frames in ex_lib.iter_examples(staging, "_frames"):
+        key = (int(frames["file_index"][0]), frames["split"].decode())
+        parts.setdefault(key, []).append(frames)
+    for path in ex_lib.shard_paths(staging, "_frames"):
+        os.remove(path)
+    recordings = []
+    for key in sorted(parts):
+        chunks = sorted(parts[key], key=lambda f: float(f["start_frame"][0]))
+        recordings.append({n: np.concatenate([c[n] for c in chunks]) for n in ex_lib.FRAME_FEATURES})
+    tracker = get_tracker(config.f0_method)
+    threshold = float(getattr(tracker, "voiced_threshold", 0.5))
+    statistics = stats.compute_statistics(recordings, frame_rate=config.frame_rate,
+                                          example_secs=config.example_secs, voiced_threshold=threshold)
+    counts = {}
+    for split in ("train", "eval"):
+        n = sum(1 for path in ex_lib.shard_paths(staging, split) for _ in ex_lib.read_tfrecord(path))
+        counts[split] = {
+            "examples": n,
+            "shards": len(ex_lib.shard_paths(staging, split)),
+            "files": sum(1 for r in records if r["status"] == "used" and split in (r["split"] or "").split("+")),
+            "seconds": round(sum(_split_seconds(r, split) for r in records if r["status"] == "used"), 3),
+        }
+    elapsed = time.time() - t_start
+    summary = {
+        "version": DATASET_VERSION,
+        "sample_rate": config.sample_rate,
+        "frame_rate": config.frame_rate,
+        "frame_size": features.default_power_frame_size(config.sample_rate),
+        "example_secs": config.example_secs,
+        "hop_secs": config.hop_secs,
+        "example_samples": config.example_samples,
+        "example_frames": config.example_samples // config.frame_hop + 1,
+        "f0_method": config.f0_method,
+        "eval_fraction": eval_fraction,
+        "seed": seed,
+        "splits": counts,
+        "total_seconds": round(total_secs, 3),
+        "files_used": sum(1 for r in records if r["status"] == "used"),
+        "files_skipped": sum(1 for r in records if r["status"] == "skipped"),
+        "files": records,
+        "statistics": statistics,
+        "features": {
+            "power_db": "10*log10(mean(frame**2)) over centred frames of frame_size samples, floored at -80 dB",
+            "loudness_db": "ddsp A-weighted loudness: n_fft 512 at 16 kHz, Hann, mean over bins of "
+                           "|STFT|^2*10^(A/10), 10*log10, floored at -80 dB (ref 0 dB)",
+            "frames": "frame k centred at sample k*sample_rate/frame_rate, zero padding at the edges",
+        },
+        "wall_seconds": round(elapsed, 2),
+        "times_real_time": round(total_secs / elapsed, 2) if elapsed > 0 else None,
+    }
+    report.write_report(staging, summary)
+    with open(os.path.join(staging, "dataset.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    return summary
+
+
+def _split_seconds(record: dict, split: str) -> float:
+    if "regions" in record:
+        return sum(r["stop_secs"] - r["start_secs"] for r in record["regions"] if r["split"] == split)
+    return record["seconds"] if record["split"] == split else 0.0
+
+
+def print_summary(summary: dict, *, output: str, file=sys.stderr) -> None:
+    """The end-of-run table: files used and skipped (with reasons), hours, examples, speed."""
+    rows = [
+        ("output", output),
+        ("files used", str(summary["files_used"])),
+        ("files skipped", str(summary["files_skipped"])),
+        ("audio", f"{summary['total_seconds'] / 3600:.3f} h ({summary['total_seconds']:.1f} s)"),
+        ("train examples", f"{summary['splits']['train']['examples']} from {summary['splits']['train']['files']} file(s)"),
+        ("eval examples", f"{summary['splits']['eval']['examples']} from {summary['splits']['eval']['files']} file(s)"),
+        ("f0 method", summary["f0_method"]),
+        ("wall time", f"{summary['wall_seconds']:.1f} s"),
+        ("speed", f"{summary['times_real_time']:.1f}x real time"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    print("\nddsp-prepare summary", file=file)
+    for k, v in rows:
+        print(f"  {k:<{width}}  {v}", file=file)
+    for r in summary["files"]:
+        if r["status"] == "skipped":
+            print(f"  skipped: {r['path']}: {r['reason']}", file=file)

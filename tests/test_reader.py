@@ -1,0 +1,90 @@
+"""read_dataset / load_dataset_info on a prepared folder and on NSynth-layout records."""
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ddsp_train import features
+from ddsp_train.data import examples as ex_lib
+from ddsp_train.data.reader import load_dataset_info, read_dataset
+from ddsp_train.errors import UserError
+
+
+def test_reads_prepared_dataset_with_static_shapes(prepared_dataset):
+    info = load_dataset_info(prepared_dataset)
+    assert info["sample_rate"] == 16000 and info["example_secs"] == 2.0
+    for split in ("train", "eval"):
+        ds = read_dataset(prepared_dataset, split=split)
+        spec = ds.element_spec
+        assert spec["audio"].shape == (32000,)
+        for name in ("f0_hz", "f0_confidence", "loudness_db", "power_db"):
+            assert spec[name].shape == (101,) and spec[name].dtype == tf.float32
+        count = sum(1 for _ in ds)
+        assert count == info["splits"][split]["examples"]
+    batch = next(iter(read_dataset(prepared_dataset).batch(3)))
+    assert batch["audio"].shape == (3, 32000)
+    # The stored power is the plugin formula applied to the stored audio (frames inside it).
+    ex = next(iter(read_dataset(prepared_dataset)))
+    audio = ex["audio"].numpy()
+    k = 2 + int(np.argmax(ex["power_db"].numpy()[2:-2]))  # a loud frame whose window lies inside
+    frame = audio[k * 320 - 512:k * 320 + 512].astype(np.float64)
+    expected = max(10 * np.log10(np.mean(frame ** 2)), -80)
+    assert expected > -60
+    assert abs(ex["power_db"].numpy()[k] - expected) < 1e-3
+
+
+def _nsynth_record(audio, f0, conf, loud):
+    return tf.train.Example(features=tf.train.Features(feature={
+        "audio": tf.train.Feature(float_list=tf.train.FloatList(value=audio)),
+        "f0/hz": tf.train.Feature(float_list=tf.train.FloatList(value=f0)),
+        "f0/confidence": tf.train.Feature(float_list=tf.train.FloatList(value=conf)),
+        "loudness/db": tf.train.Feature(float_list=tf.train.FloatList(value=loud)),
+        "pitch": tf.train.Feature(int64_list=tf.train.Int64List(value=[60])),
+    })).SerializeToString()
+
+
+def test_reads_nsynth_layout_by_mapping_keys(tmp_path):
+    sr, n = 16000, 64000
+    t = np.arange(n) / sr
+    audio = (0.5 * np.sin(2 * np.pi * 500 * t)).astype(np.float32)
+    n_frames = 1000  # NSynth f0_and_loudness: 250 frames/s, uncentred
+    f0 = np.full(n_frames, 500.0, np.float32)
+    conf = np.linspace(0, 1, n_frames).astype(np.float32)
+    loud = np.linspace(-60, -10, n_frames).astype(np.float32)
+    with tf.io.TFRecordWriter(str(tmp_path / "train.tfrecord-00000-of-00001")) as w:
+        for _ in range(2):
+            w.write(_nsynth_record(audio, f0, conf, loud))
+    ds = read_dataset(str(tmp_path), split="train")
+    assert ds.element_spec["f0_hz"].shape == (n_frames,)
+    items = list(ds)
+    assert len(items) == 2
+    ex = items[0]
+    np.testing.assert_allclose(ex["f0_hz"].numpy(), f0)
+    np.testing.assert_allclose(ex["f0_confidence"].numpy(), conf)
+    np.testing.assert_allclose(ex["loudness_db"].numpy(), loud)
+    # power_db computed from the audio: a 0.5-amplitude sine reads 10 log10(0.125) = -9.03 dB.
+    assert ex["power_db"].shape == (n_frames,)
+    np.testing.assert_allclose(ex["power_db"].numpy()[20:-20], 10 * np.log10(0.125), atol=0.05)
+    # A glob pattern works too.
+    assert sum(1 for _ in read_dataset(str(tmp_path / "*.tfrecord*"))) == 2
+
+
+def test_errors_name_the_problem(tmp_path):
+    with pytest.raises(UserError, match="does not exist"):
+        load_dataset_info(str(tmp_path / "nope"))
+    with pytest.raises(UserError, match="no dataset.json"):
+        load_dataset_info(str(tmp_path))
+    with pytest.raises(UserError, match="no train TFRecords"):
+        read_dataset(str(tmp_path))
+    with open(tmp_path / "train.tfrecord-00000-of-00001", "wb") as f:
+        import struct
+        data = ex_lib.encode_example({"audio": np.zeros(10), "loudness/db": np.zeros(3)})
+        f.write(struct.pack("<Q", len(data)) + b"\0" * 4 + data + b"\0" * 4)
+    with pytest.raises(UserError, match="lack 'f0_hz'"):
+        read_dataset(str(tmp_path))
+    with pytest.raises(UserError, match="split must be"):
+        read_dataset(str(tmp_path), split="test")
+    (tmp_path / "dataset.json").write_text(json.dumps({"version": 1}))
+    with pytest.raises(UserError, match="lacks sample_rate"):
+        load_dataset_info(str(tmp_path))
