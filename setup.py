@@ -23,6 +23,8 @@ setup(
     install_requires=[
         # 2.21 is the line this is built and tested on; Keras 3 comes with it.
         "tensorflow>=2.21,<2.22",
+        # tf.summary's scalar/audio/image writers (ddsp-train's logs) live in the tensorboard package.
+        "tensorboard>=2.21,<2.22",
         # [tfrecord] brings the crc32c that WriteToTFRecord needs at write time.
         "apache-beam[tfrecord]>=2.60",
         "librosa>=0.10",
