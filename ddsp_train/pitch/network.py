@@ -1,0 +1,306 @@
+"""Our own f0 tracker: a small harmonic-stacking convolutional network (the CREPE family).
+
+One frame is 1024 samples at 16 kHz (64 ms). The network sees it through a fixed log-frequency
+front end and answers with one sigmoid activation per pitch bin; f0 is read off around the peak.
+
+Front end (fixed, not trained). Spectrum bin ``j`` has frequency
+``g_j = F_MIN * 2 ** ((j - 60) / 60)`` (20-cent steps from 15 Hz) and magnitude
+``|X_j| = |sum_n x[n] w_j[n] exp(-2 pi i g_j (n - 511.5) / 16000)| / sum_n w_j[n]``, where
+``w_j`` is a Hann window of length ``L_j = min(1024, 172 * 16000 / g_j)`` centred in the frame
+(a constant-Q kernel above ~2.7 kHz, the whole frame below); bins at or above 8 kHz are 0.
+Level is normalised per frame: ``s_j = max(20 log10(|X_j| + 1e-7) - max_j(...), -80) / 80 + 1``.
+
+Harmonic stacking: for pitch bin ``p`` (frequency ``F_MIN * 2 ** (p / 60)``) and harmonic ``h``
+in ``HARMONICS`` the input channel is ``s[p + 60 + round(60 log2 h)]``, so a convolution over
+``p`` sees the sub-harmonic, the fundamental and seven overtones of every candidate at once and
+is equivariant to transposition. Six 1-D convolutions (one with an octave dilation) map the
+``N_BINS x 9`` stack to one logit per bin; ``activation = sigmoid(logit)``.
+
+Decoding (CREPE's local average): ``c* = argmax_p a_p``;
+``cents = sum_{|p - c*| <= 4} a_p cents_p / sum_{|p - c*| <= 4} a_p`` with
+``cents_p = 20 p`` above F_MIN, ``f0 = F_MIN * 2 ** (cents / 1200)``, ``confidence = max_p a_p``.
+Optional Viterbi smoothing over bins (transition cost growing with the jump) before the local
+average.
+
+The packaged weights (``ddsp_train/pitch/weights/pitch_network.npz``, the trained
+layers only: the front end is rebuilt from its formula) are loaded through
+``importlib.resources``; nothing is downloaded. ``scripts/train_pitch_model.py`` trains them.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import math
+import os
+
+import numpy as np
+
+from ddsp_train import features
+from ddsp_train.errors import UserError
+from ddsp_train.pitch import FILL_REACH_SECS, fill_unvoiced, register_tracker
+
+MODEL_SAMPLE_RATE = 16000
+FRAME_SIZE = 1024
+F_MIN = 30.0  # Hz, pitch bin 0
+BINS_PER_OCTAVE = 60  # 20 cents
+CENTS_PER_BIN = 1200 // BINS_PER_OCTAVE
+N_BINS = 366  # 30 Hz .. 2073 Hz
+HARMONICS = (0.5, 1, 2, 3, 4, 5, 6, 7, 8)
+HARMONIC_OFFSETS = tuple(int(round(BINS_PER_OCTAVE * math.log2(h))) for h in HARMONICS)
+SPEC_OFFSET = -min(HARMONIC_OFFSETS)  # spectrum bin of pitch bin 0 (60: 15 Hz is spectrum bin 0)
+N_SPEC = N_BINS + SPEC_OFFSET + max(HARMONIC_OFFSETS)  # spectrum bins the stack reads
+FLOOR_DB = 80.0
+WIDTH = 32  # channels of the hidden convolutions
+LOCAL_AVERAGE_RADIUS = 4  # bins either side of the peak
+VOICED_CONFIDENCE = 0.5  # frames below are unvoiced: their f0 is filled from voiced neighbours
+WEIGHTS_FILE = "pitch_network.npz"
+
+
+def bin_frequencies() -> np.ndarray:
+    """Pitch bin centre frequencies in Hz: ``F_MIN * 2 ** (p / 60)``, p = 0..N_BINS-1."""
+    return F_MIN * 2.0 ** (np.arange(N_BINS) / BINS_PER_OCTAVE)
+
+
+def hz_to_bin(f0_hz):
+    """Fractional pitch bin of a frequency: ``60 * log2(f / F_MIN)``."""
+    return BINS_PER_OCTAVE * np.log2(np.maximum(np.asarray(f0_hz, np.float64), 1e-6) / F_MIN)
+
+
+@functools.lru_cache(maxsize=None)
+def front_end_kernels() -> np.ndarray:
+    """The fixed front end as one matrix ``[1024, 2 * n_live]`` (cosine | sine kernels).
+
+    Column ``j`` (and ``n_live + j``) is ``w_j[n] cos(2 pi g_j (n - 511.5) / sr) / sum(w_j)``
+    (and the sine), for the spectrum bins below 8 kHz (``n_live`` of them, see module doc).
+    """
+    j = np.arange(N_SPEC)
+    freqs = F_MIN * 2.0 ** ((j - SPEC_OFFSET) / BINS_PER_OCTAVE)
+    live = freqs < MODEL_SAMPLE_RATE / 2
+    freqs = freqs[live]
+    n = np.arange(FRAME_SIZE) - (FRAME_SIZE - 1) / 2
+    cols_c, cols_s = [], []
+    for f in freqs:
+        length = min(FRAME_SIZE, int(math.ceil(172.0 * MODEL_SAMPLE_RATE / f)))
+        w = np.zeros(FRAME_SIZE)
+        start = (FRAME_SIZE - length) // 2
+        w[start:start + length] = np.hanning(length + 2)[1:-1]
+        w /= w.sum()
+        arg = 2 * np.pi * f * n / MODEL_SAMPLE_RATE
+        cols_c.append(w * np.cos(arg))
+        cols_s.append(w * np.sin(arg))
+    return np.concatenate([np.stack(cols_c, 1), np.stack(cols_s, 1)], 1).astype(np.float32)
+
+
+def build_model(*, width: int = WIDTH):
+    """The Keras model: ``[batch, 1024]`` audio frames at 16 kHz -> ``[batch, N_BINS]`` logits."""
+    import keras
+    from keras import layers, ops
+
+    kernels = front_end_kernels()
+    n_live = kernels.shape[1] // 2
+
+    frames = keras.Input((FRAME_SIZE,), name="audio")
+    # The fixed front end is a frozen Dense layer (a plain matmul in every backend and in TFLite).
+    spec = layers.Dense(2 * n_live, use_bias=False, trainable=False, name="front_end")(frames)
+
+    def log_spectrum(x):
+        re, im = x[:, :n_live], x[:, n_live:]
+        db = 10.0 * ops.log(re * re + im * im + 1e-14) / math.log(10.0)
+        db = db - ops.max(db, axis=1, keepdims=True)
+        s = ops.maximum(db, -FLOOR_DB) / FLOOR_DB + 1.0
+        return ops.pad(s, [[0, 0], [0, N_SPEC - n_live]])
+
+    def stack(s):
+        cols = [s[:, SPEC_OFFSET + o: SPEC_OFFSET + o + N_BINS] for o in HARMONIC_OFFSETS]
+        return ops.stack(cols, axis=-1)
+
+    x = layers.Lambda(log_spectrum, name="log_spectrum")(spec)
+    x = layers.Lambda(stack, name="harmonic_stack")(x)
+    x = layers.Conv1D(width, 5, padding="same", activation="relu", name="conv1")(x)
+    x = layers.Conv1D(width, 5, padding="same", activation="relu", name="conv2")(x)
+    x = layers.Conv1D(width, 3, padding="same", dilation_rate=BINS_PER_OCTAVE, activation="relu",
+                      name="conv_octave")(x)
+    x = layers.Conv1D(width, 5, padding="same", activation="relu", name="conv4")(x)
+    x = layers.Conv1D(width, 5, padding="same", activation="relu", name="conv5")(x)
+    x = layers.Conv1D(1, 1, name="logits")(x)
+    logits = layers.Reshape((N_BINS,), name="flatten")(x)
+    model = keras.Model(frames, logits, name="pitch_network")
+    model.get_layer("front_end").set_weights([kernels])
+    return model
+
+
+def packaged_weights_path():
+    """A context manager giving the packaged weights file as a real path (importlib.resources)."""
+    return importlib.resources.as_file(
+        importlib.resources.files("ddsp_train.pitch").joinpath("weights", WEIGHTS_FILE))
+
+
+def trained_layers(model) -> list:
+    """The layers whose weights are learned (everything but the fixed front end)."""
+    return [layer for layer in model.layers if layer.weights and layer.name != "front_end"]
+
+
+def save_weights(model, path: str | os.PathLike) -> None:
+    """Write the trained layers' weights to an ``.npz`` (keys ``layer/index``) plus the layout."""
+    arrays = {f"{layer.name}/{i}": w for layer in trained_layers(model)
+              for i, w in enumerate(layer.get_weights())}
+    arrays["layout"] = np.array([N_BINS, BINS_PER_OCTAVE, FRAME_SIZE, MODEL_SAMPLE_RATE], np.int64)
+    tmp = f"{os.fspath(path)}.tmp.npz"
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+def set_weights(model, path: str | os.PathLike) -> None:
+    """Load an ``.npz`` written by :func:`save_weights` into ``model``."""
+    with np.load(path) as data:
+        layout = [N_BINS, BINS_PER_OCTAVE, FRAME_SIZE, MODEL_SAMPLE_RATE]
+        if "layout" not in data or list(data["layout"]) != layout:
+            raise UserError(f"{path} is not a pitch-network weights file for this version "
+                            f"(layout {list(data['layout']) if 'layout' in data else None}, expected {layout})")
+        for layer in trained_layers(model):
+            layer.set_weights([data[f"{layer.name}/{i}"] for i in range(len(layer.weights))])
+
+
+def load_model(weights_path: str | os.PathLike | None = None):
+    """Build the model and load ``weights_path`` (default: the packaged weights)."""
+    model = build_model()
+    if weights_path is None:
+        with packaged_weights_path() as path:
+            if not path.exists():
+                raise UserError(f"the packaged pitch-network weights are missing ({path}); "
+                                "reinstall ddsp-train or use --f0-method pyin")
+            set_weights(model, path)
+    else:
+        set_weights(model, weights_path)
+    return model
+
+
+def local_average_f0(activation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Decode ``[n, N_BINS]`` activations: local weighted average of bin cents around the argmax.
+
+    ``f0 = F_MIN * 2 ** (c / 1200)`` with ``c = sum a_p 20 p / sum a_p`` over ``|p - argmax| <= 4``;
+    ``confidence = max_p a_p``.
+    """
+    return _decode_around(activation, np.argmax(activation, axis=1))
+
+
+def _decode_around(activation: np.ndarray, centre: np.ndarray):
+    n = activation.shape[0]
+    offsets = np.arange(-LOCAL_AVERAGE_RADIUS, LOCAL_AVERAGE_RADIUS + 1)
+    idx = np.clip(centre[:, None] + offsets[None, :], 0, N_BINS - 1)
+    valid = (centre[:, None] + offsets[None, :] >= 0) & (centre[:, None] + offsets[None, :] < N_BINS)
+    w = activation[np.arange(n)[:, None], idx] * valid
+    cents = (w * idx * CENTS_PER_BIN).sum(1) / np.maximum(w.sum(1), 1e-12)
+    f0 = F_MIN * 2.0 ** (cents / 1200.0)
+    return f0.astype(np.float32), activation.max(axis=1).astype(np.float32)
+
+
+def viterbi_path(activation: np.ndarray, *, max_jump_bins: int = 30, jump_cost: float = 0.1) -> np.ndarray:
+    """Most likely bin path: maximise ``sum_t log(a_t[p_t] + 1e-4) - jump_cost * |p_t - p_{t-1}|``.
+
+    Jumps larger than ``max_jump_bins`` are forbidden (except through the frame's own argmax,
+    so a new note can always start). Dynamic programming over bins, O(frames * bins * jump).
+    """
+    n = activation.shape[0]
+    if n == 0:
+        return np.zeros(0, int)
+    emit = np.log(activation.astype(np.float64) + 1e-4)
+    score = emit[0].copy()
+    back = np.zeros((n, N_BINS), np.int32)
+    bins = np.arange(N_BINS)
+    for t in range(1, n):
+        best = np.full(N_BINS, -np.inf)
+        arg = np.zeros(N_BINS, np.int32)
+        for d in range(-max_jump_bins, max_jump_bins + 1):
+            src = bins - d
+            ok = (src >= 0) & (src < N_BINS)
+            cand = np.full(N_BINS, -np.inf)
+            cand[ok] = score[src[ok]] - jump_cost * abs(d)
+            better = cand > best
+            best[better] = cand[better]
+            arg[better] = src[better]
+        # A free restart from the best previous state at a fixed cost (note changes, octave leaps).
+        restart = score.max() - jump_cost * max_jump_bins
+        use = restart > best
+        best[use] = restart
+        arg[use] = int(score.argmax())
+        score = best + emit[t]
+        back[t] = arg
+    path = np.zeros(n, int)
+    path[-1] = int(score.argmax())
+    for t in range(n - 1, 0, -1):
+        path[t - 1] = back[t, path[t]]
+    return path
+
+
+def frame_audio(audio_16k: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Frames ``[n, 1024]`` centred at ``centres`` (samples ``c - 512 .. c + 511``), zero-padded."""
+    half = FRAME_SIZE // 2
+    padded = np.pad(np.asarray(audio_16k, np.float32), (half, half + FRAME_SIZE))
+    view = np.lib.stride_tricks.sliding_window_view(padded, FRAME_SIZE)
+    return view[np.asarray(centres, int)]
+
+
+class NetworkTracker:
+    """The network as an f0 tracker on the package's frame grid, or on frames given directly.
+
+    ``track(audio, sample_rate=, frame_rate=)`` follows the tracker interface of
+    :mod:`ddsp_train.pitch` (frame k centred at sample ``k * hop``, ``n_samples // hop + 1``
+    frames; f0 of frames with confidence < ``VOICED_CONFIDENCE`` filled by ``fill_unvoiced``).
+    ``track_frames(frames)`` takes ``[n, 1024]`` frames at 16 kHz as they are (e.g. the last
+    1024 samples, causally, as the plugin does) and returns the raw decoded f0 and confidence.
+    """
+
+    name = "network"
+
+    def __init__(self, *, weights_path: str | os.PathLike | None = None, viterbi: bool = False,
+                 batch_size: int = 1024):
+        self.viterbi = viterbi
+        self.batch_size = batch_size
+        self.model, self._infer = _cached_model(None if weights_path is None else os.fspath(weights_path))
+
+    def activations(self, frames: np.ndarray) -> np.ndarray:
+        """Sigmoid activations ``[n, N_BINS]`` for frames ``[n, 1024]`` at 16 kHz."""
+        frames = np.asarray(frames, np.float32).reshape(-1, FRAME_SIZE)
+        out = [self._infer(frames[i:i + self.batch_size]).numpy()
+               for i in range(0, len(frames), self.batch_size)]
+        return np.concatenate(out) if out else np.zeros((0, N_BINS), np.float32)
+
+    def decode(self, activation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """f0 in Hz and confidence from activations (local average, after Viterbi if enabled)."""
+        if self.viterbi and len(activation):
+            return _decode_around(activation, viterbi_path(activation))
+        return local_average_f0(activation)
+
+    def track_frames(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """f0 (Hz) and confidence (0..1) of each ``[n, 1024]`` frame at 16 kHz, no filling."""
+        return self.decode(self.activations(frames))
+
+    def track(self, audio: np.ndarray, *, sample_rate: int, frame_rate: float) -> tuple[np.ndarray, np.ndarray]:
+        """f0 (Hz) and confidence on the centred frame grid of ``audio`` (mono, any sample rate)."""
+        audio = np.asarray(audio, np.float32)
+        if audio.ndim != 1:
+            raise UserError(f"the network tracker takes mono audio (1-D), got shape {audio.shape}")
+        n_frames = features.n_frames(len(audio), sample_rate=sample_rate, frame_rate=frame_rate)
+        if sample_rate != MODEL_SAMPLE_RATE:
+            import soxr
+
+            audio = soxr.resample(audio, sample_rate, MODEL_SAMPLE_RATE).astype(np.float32)
+        centres = np.round(np.arange(n_frames) * MODEL_SAMPLE_RATE / frame_rate).astype(int)
+        f0, confidence = self.track_frames(frame_audio(audio, centres))
+        reach = int(round(FILL_REACH_SECS * frame_rate))
+        return fill_unvoiced(f0, confidence >= VOICED_CONFIDENCE, reach=reach), confidence
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_model(weights_path: str | None):
+    """The model with its weights and a compiled ``frames -> sigmoid(logits)`` function (cached)."""
+    import tensorflow as tf
+
+    model = load_model(weights_path)
+    infer = tf.function(lambda x: tf.sigmoid(model(x, training=False)),
+                        input_signature=[tf.TensorSpec([None, FRAME_SIZE], tf.float32)])
+    return model, infer
+
+
+register_tracker("network", NetworkTracker)
