@@ -1,0 +1,174 @@
+"""The pitch network: packaged weights, decoding, the tracker interface, the feature .tflite and
+the training script, all on synthesized audio."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from ddsp_train import features
+from ddsp_train.dsp.scaling import hz_to_midi, scale_f0_hz, scale_power_db
+from ddsp_train.pitch import get_tracker, metrics, network
+from ddsp_train.synthetic import TIMBRES, demo_phrase, render_harmonic
+
+SR = 16000
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def cents(a, b):
+    return 1200 * np.log2(np.asarray(a, np.float64) / np.asarray(b, np.float64))
+
+
+@pytest.fixture(scope="module")
+def tracker():
+    return get_tracker("network")
+
+
+def glide(seconds=3.0, f_lo=70.0, f_hi=1400.0, sample_rate=SR):
+    """An exponential glide ``f(t) = f_lo (f_hi / f_lo) ** (t / T)`` with its per-sample f0."""
+    t = np.arange(int(seconds * sample_rate)) / sample_rate
+    f0 = f_lo * (f_hi / f_lo) ** (t / seconds)
+    return render_harmonic(f0, np.full_like(f0, 0.5), sample_rate=sample_rate, harmonic_db=TIMBRES["reed"]), f0
+
+
+def test_front_end_peaks_at_the_bin_of_a_sine():
+    kernels = network.front_end_kernels()
+    n_live = kernels.shape[1] // 2
+    n = np.arange(network.FRAME_SIZE)
+    for j in (70, 200, 330, 480):  # spectrum bins: 15 Hz * 2 ** (j / 60)
+        f = network.F_MIN * 2 ** ((j - network.SPEC_OFFSET) / network.BINS_PER_OCTAVE)
+        x = np.sin(2 * np.pi * f * n / SR + 0.3)
+        spec = x @ kernels
+        mag = np.hypot(spec[:n_live], spec[n_live:])
+        assert abs(int(np.argmax(mag)) - j) <= 1
+        # Normalised kernels: a unit sine reads 1/2 at its own frequency.
+        assert mag[j] == pytest.approx(0.5, rel=0.02)
+
+
+def test_local_average_recovers_a_fractional_peak():
+    p = np.arange(network.N_BINS)
+    true_bins = np.array([10.3, 100.0, 200.75, 355.5])
+    act = np.exp(-0.5 * ((p[None, :] - true_bins[:, None]) / 1.25) ** 2) * 0.9
+    f0, conf = network.local_average_f0(act.astype(np.float32))
+    expected = network.F_MIN * 2 ** (true_bins / network.BINS_PER_OCTAVE)
+    np.testing.assert_allclose(cents(f0, expected), 0, atol=0.5)
+    np.testing.assert_allclose(conf, act.max(1), rtol=1e-6)
+
+
+def test_viterbi_removes_a_single_octave_jump():
+    p = np.arange(network.N_BINS)
+    path = np.full(20, 150.0)
+    peaks = path.copy()
+    peaks[10] = 210.0  # one frame an octave up, slightly stronger than its true bin
+    act = 0.9 * np.exp(-0.5 * ((p[None, :] - peaks[:, None]) / 1.25) ** 2)
+    act[10] += 0.6 * np.exp(-0.5 * ((p - 150.0) / 1.25) ** 2)
+    assert np.argmax(act[10]) == 210
+    np.testing.assert_array_equal(network.viterbi_path(act), np.full(20, 150))
+
+
+def test_packaged_weights_track_a_glide(tracker):
+    audio, f0 = glide()
+    est, conf = tracker.track(audio, sample_rate=SR, frame_rate=50)
+    assert len(est) == len(audio) // 320 + 1
+    centres = np.minimum(np.arange(len(est)) * 320, len(audio) - 1)
+    inner = slice(3, len(est) - 3)  # frames whose window lies inside the sound
+    err = np.abs(cents(est[inner], f0[centres][inner]))
+    assert np.median(err) < 20
+    assert np.mean(err < 50) > 0.95
+    assert np.median(conf[inner]) > 0.5
+
+
+def test_packaged_weights_track_a_rendered_melody_at_44k(tracker):
+    for timbre, seed in (("bowed", 3), ("flute", 4)):
+        r = demo_phrase(seconds=5.0, seed=seed, timbre=timbre, sample_rate=44100, low_midi=40, high_midi=84)
+        est, conf = tracker.track(r.audio, sample_rate=44100, frame_rate=50)
+        assert len(est) == features.n_frames(len(r.audio), sample_rate=44100, frame_rate=50)
+        voiced = r.f0_hz > 0
+        err = np.abs(cents(est[voiced], r.f0_hz[voiced]))
+        assert np.median(err) < 20, timbre
+        assert np.mean(err < 50) > 0.95, timbre
+
+
+def test_silence_and_noise_get_low_confidence(tracker):
+    rng = np.random.default_rng(0)
+    silence = np.zeros(SR * 2, np.float32)
+    white = (0.1 * rng.standard_normal(SR * 2)).astype(np.float32)
+    brown = np.cumsum(rng.standard_normal(SR * 2)).astype(np.float32)
+    brown = 0.3 * brown / np.abs(brown).max()
+    for audio in (silence, white, brown):
+        _, conf = tracker.track(audio, sample_rate=SR, frame_rate=50)
+        assert np.median(conf) < 0.2
+    r = demo_phrase(seconds=4.0, seed=7)
+    _, conf = tracker.track(r.audio, sample_rate=SR, frame_rate=50)
+    assert np.median(conf[r.f0_hz > 0]) > 0.7
+
+
+def test_track_frames_matches_track_on_the_centred_grid(tracker):
+    r = demo_phrase(seconds=2.0, seed=2)
+    est, conf = tracker.track(r.audio, sample_rate=SR, frame_rate=50)
+    padded = np.pad(r.audio, (512, 1024))
+    k = np.array([20, 40, 60])
+    frames = np.stack([padded[i * 320:i * 320 + 1024] for i in k])
+    f, c = tracker.track_frames(frames)
+    np.testing.assert_allclose(c, conf[k], rtol=1e-4, atol=1e-6)
+    voiced = c >= network.VOICED_CONFIDENCE
+    np.testing.assert_allclose(f[voiced], est[k][voiced], rtol=1e-4)
+
+
+def test_metrics_against_pairwise_definitions():
+    rng = np.random.default_rng(1)
+    pos, neg = rng.random(50).round(1), (rng.random(40) * 0.8).round(1)
+    pairs = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+    assert metrics.roc_auc(pos, neg) == pytest.approx(pairs.mean())
+    true = np.array([100.0, 100.0, 100.0, 100.0, 0.0])
+    est = np.array([101.0, 200.0, 100 * 2 ** (60 / 1200), 50.0, 300.0])
+    s = metrics.pitch_scores(est, true)
+    assert s["frames"] == 4
+    assert s["rpa50"] == pytest.approx(0.25)  # 101 Hz only (17 cents); 60 cents is out
+    assert s["octave_errors"] == pytest.approx(0.5)
+
+
+def test_feature_tflite_gives_the_keras_f0(tracker, tmp_path):
+    from ddsp_train.exporting import feature_model
+
+    path = feature_model.write_feature_model(tmp_path / "features.tflite")
+    model = feature_model.FeatureModel(path)
+    inputs = model.interpreter.get_input_details()
+    assert [d["name"] for d in inputs] == ["call_audio:0"] and list(inputs[0]["shape"]) == [1024]
+    names = [d["name"] for d in model.interpreter.get_output_details()]
+    assert names == [feature_model.OUTPUT_NAMES[n] for n in feature_model.OUTPUT_ORDER]
+    assert feature_model.OUTPUT_ORDER == ("f0_scaled", "pw_scaled", "f0_hz", "pw_db")
+    r = demo_phrase(seconds=3.0, seed=5)
+    padded = np.pad(r.audio, (1024, 0))
+    ends = np.arange(1024, len(padded), 2400)  # causal frames: the last 1024 samples
+    frames = np.stack([padded[e - 1024:e] for e in ends] + [np.zeros(1024, np.float32)])
+    f0_keras, _ = tracker.track_frames(frames)
+    for frame, f_k in zip(frames, f0_keras):
+        out = model(frame)
+        assert abs(cents(out["f0_hz"], f_k)) < 0.5
+        assert out["f0_scaled"] == pytest.approx(float(scale_f0_hz(np.float64(out["f0_hz"]))), abs=1e-5)
+        assert out["f0_scaled"] == pytest.approx(hz_to_midi(out["f0_hz"]) / 127, abs=1e-5)
+        pw = float(features.frame_power_db(frame[None])[0])
+        assert out["pw_db"] == pytest.approx(pw, abs=1e-3)
+        assert out["pw_scaled"] == pytest.approx(float(scale_power_db(pw)), abs=1e-5)
+    assert model(np.zeros(1024))["pw_db"] == pytest.approx(-80.0)
+
+
+def test_training_script_runs_and_resumes_on_a_tiny_budget(tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, str(REPO / "scripts" / "train_pitch_model.py"), "--out", str(out), "--steps", "2",
+           "--batch", "8", "--synth-seconds", "8", "--unvoiced-seconds", "8", "--no-midi", "--eval-every", "2"]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    subprocess.run(cmd, check=True, capture_output=True, env=env, timeout=300)
+    recipe = json.loads((out / "recipe.json").read_text())
+    assert recipe["seed"] == 0 and recipe["midi"].startswith("skipped")
+    assert json.loads((out / "state.json").read_text())["step"] == 2
+    model = network.load_model(out / "best.npz")
+    assert model(np.zeros((1, 1024), np.float32)).shape == (1, network.N_BINS)
+    cmd[cmd.index("--steps") + 1] = "3"
+    subprocess.run(cmd, check=True, capture_output=True, env=env, timeout=300)
+    assert "resumed at step 2" in (out / "train.log").read_text()
+    assert json.loads((out / "state.json").read_text())["step"] == 3
