@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import gin
+import numpy as np
 import tensorflow as tf
 
 from ddsp_train.dsp import core
@@ -14,13 +15,37 @@ LOSS_TYPES = ("L1", "L2")
 def magnitude_spectrogram(audio, fft_size: int, overlap: float = 0.75) -> tf.Tensor:
     """``|STFT(x)|``: periodic Hann window of ``fft_size``, hop ``fft_size * (1 - overlap)``,
     the end zero-padded to whole frames (ddsp's ``compute_mag``) -> ``[B, frames, fft_size/2+1]``.
+
+    ``S[f, k] = |Z[f, k]|``, ``Z[f, k] = sum_n w[n] x[f hop + n] e^{-2 pi i k n / L}``. The gradient
+    is written out in real arithmetic (faster than TensorFlow's complex chain): with
+    ``G = g Z / |Z|`` (0 where ``Z = 0``), ``dx[f hop + n] += w[n] * L * irfft(c G)[n]`` where
+    ``c_0 = c_{L/2} = 1`` and ``c_k = 1/2`` otherwise (the adjoint of ``rfft``), overlap-added.
     """
+    fft_size = int(fft_size)
     hop = int(fft_size * (1.0 - overlap))
     if hop < 1:
         raise ValueError(f"overlap {overlap} leaves no hop for FFT size {fft_size}")
-    stft = tf.signal.stft(core._f32(audio), frame_length=int(fft_size), frame_step=hop,
-                          fft_length=int(fft_size), pad_end=True)
-    return tf.abs(stft)
+    audio = core._f32(audio)
+    n_samples = int(audio.shape[-1])
+    window = tf.signal.hann_window(fft_size, periodic=True)
+    half = np.full(fft_size // 2 + 1, 0.5, np.float32)
+    half[0] = half[-1] = 1.0
+    half = tf.constant(half * fft_size)
+
+    @tf.custom_gradient
+    def _magnitude(x):
+        spectrum = tf.signal.rfft(tf.signal.frame(x, fft_size, hop, pad_end=True) * window)
+        re, im = tf.math.real(spectrum), tf.math.imag(spectrum)
+        mag = tf.sqrt(re * re + im * im)
+
+        def grad(g):
+            scale = tf.math.divide_no_nan(g, mag) * half
+            frames = tf.signal.irfft(tf.complex(re * scale, im * scale), [fft_size]) * window
+            return tf.signal.overlap_and_add(frames, hop)[..., :n_samples]
+
+        return mag, grad
+
+    return _magnitude(audio)
 
 
 def safe_log(x, eps: float = 1e-5) -> tf.Tensor:
