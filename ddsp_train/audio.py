@@ -5,7 +5,8 @@ with a fallback to librosa/audioread for what libsndfile cannot open. Resampling
 its very-high-quality mode. :func:`read_resampled` returns any output-rate sample range of a file
 while reading only that part (plus a little context) from disk; its result equals the same
 range of the whole file resampled at once, because excerpts start on input/output sample
-alignments (multiples of ``rate / gcd(rate_in, rate_out)``) and carry enough resampler context.
+alignments (multiples of ``rate / gcd(rate_in, rate_out)``) and carry enough resampler context
+(round-off below -180 dBFS is flushed to 0, see :data:`FLUSH_BELOW`).
 """
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ AUDIO_EXTENSIONS = (".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", "
                     ".au", ".snd", ".w64", ".caf", ".m4a")
 #: Resampler context on each side of an excerpt, in output seconds (soxr's VHQ filter is far shorter).
 RESAMPLE_CONTEXT_SECS = 0.1
+#: Resampled samples below this magnitude (-180 dBFS) are set to 0: soxr's round-off in digital
+#: silence (~1e-17) depends on where an excerpt starts, and trackers react to it.
+FLUSH_BELOW = 1e-9
 SOXR_QUALITY = "VHQ"
 
 
@@ -172,6 +176,7 @@ def read_resampled(info: AudioInfo, *, sample_rate: int, start: int, stop: int) 
         if i1 == info.frames:  # the whole-file length convention at the end
             audio = audio[:n_out - a0]
         audio = audio[start - a0:stop - a0]
+        audio[np.abs(audio) < FLUSH_BELOW] = 0.0
     if len(audio) < stop - start:
         audio = np.concatenate([audio, np.zeros(stop - start - len(audio), np.float32)])
     return audio

@@ -24,7 +24,7 @@ DEFAULT_F0_METHOD = "pyin"
 #: How far (in seconds) :func:`fill_unvoiced` looks for a voiced frame. Features of a frame
 #: depend only on audio within this distance (plus the trackers' own windows), which lets the
 #: data pipeline compute long files in overlapping chunks with identical results.
-FILL_REACH_SECS = 1.0
+FILL_REACH_SECS = 2.0
 
 
 @runtime_checkable

@@ -8,8 +8,8 @@ with a window of ``W = N - tau_max`` samples:
 - cumulative mean normalised difference ``d'(0) = 1``, ``d'(tau) = d(tau) tau / sum_{1..tau} d``;
 - the period is the first local minimum of ``d'`` below ``threshold`` in
   ``[sr / fmax, tau_max]`` (else the global minimum there), refined by parabolic interpolation;
-  ``f0 = sr / tau``, ``confidence = clip(1 - d'(tau), 0, 1)``, and 0 on frames whose power is
-  below ``silence_db``.
+  ``f0 = sr / tau``, ``confidence = clip(1 - d'(tau), 0, 1)``, and 0 on frames whose power
+  (of the whole frame or of its first ``W`` samples) is below ``silence_db``.
 
 Frames with ``confidence < voiced_confidence`` count as unvoiced and their f0 is filled by
 :func:`ddsp_train.pitch.fill_unvoiced`.
@@ -55,7 +55,8 @@ class YinTracker:
             d = np.maximum(e[:, :1] + e - 2 * r, 0.0)
             cum = np.cumsum(d[:, 1:], axis=1)
             cmnd = np.ones_like(d)
-            cmnd[:, 1:] = d[:, 1:] * lags[1:] / np.maximum(cum, 1e-12)
+            # d' = 1 where nothing has accumulated yet (a silent window would give 0/0).
+            cmnd[:, 1:] = np.where(cum > 1e-9 * w, d[:, 1:] * lags[1:] / np.maximum(cum, 1e-30), 1.0)
             seg = cmnd[:, tau_min:tau_max + 1]
             interior = np.zeros_like(seg, bool)
             interior[:, 1:-1] = (seg[:, 1:-1] <= seg[:, :-2]) & (seg[:, 1:-1] < seg[:, 2:])
@@ -71,7 +72,8 @@ class YinTracker:
             tau = tau_min + best + shift
             f0[i:i + len(x)] = sample_rate / tau
             value = seg[rows, best]
-            power = features.frame_power_db(x)
+            # Both the whole frame and the compared window (its first W samples) must be audible.
+            power = np.minimum(features.frame_power_db(x), features.frame_power_db(x[:, :w]))
             conf[i:i + len(x)] = np.where(power > self.silence_db, np.clip(1.0 - value, 0.0, 1.0), 0.0)
         return f0, conf
 
