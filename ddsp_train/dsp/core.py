@@ -169,13 +169,24 @@ def angular_cumsum(angular_frequency, exclusive: bool = False) -> tf.Tensor:
     return tf.cast(phase, tf.float32)
 
 
+def phase_from_frequency(frequencies_hz, sample_rate: float) -> tf.Tensor:
+    """Oscillator phase of audio-rate frequencies, starting at 0: ``phi[n] = (2 pi / sr) sum_{m<n} f[m] mod 2 pi``.
+
+    Like ``angular_cumsum(2 pi f / sr, exclusive=True)`` but the scaling to rad/sample is also
+    done in float64, so a float32 frequency (exact for e.g. 4000.0 Hz) gives the exact phase.
+    """
+    x = tf.cast(_f32(frequencies_hz), tf.float64) * (2.0 * np.pi / float(sample_rate))
+    phase = tf.math.floormod(tf.cumsum(x, axis=1, exclusive=True), 2.0 * np.pi)
+    return tf.cast(phase, tf.float32)
+
+
 # Oscillators --------------------------------------------------------------------------------
 def harmonic_synthesis(f0_hz, harmonic_amplitudes, *, n_samples: int, sample_rate: float,
                        amp_resample_method: str = "linear", hop: int | None = None) -> tf.Tensor:
     """Sum of harmonics of a frame-rate f0 with frame-rate amplitudes -> audio ``[B, n_samples]``.
 
-    ``y[n] = sum_{k=1..K} A_k[n] sin(k phi[n])`` where ``phi = angular_cumsum(2 pi f0[n] / sr,
-    exclusive)`` (``phi[0] = 0``), ``f0[n]`` is f0 ``[B, T, 1]`` upsampled linearly and ``A_k[n]``
+    ``y[n] = sum_{k=1..K} A_k[n] sin(k phi[n])`` where ``phi = phase_from_frequency(f0[n])``
+    (``phi[n] = 2 pi / sr sum_{m<n} f0[m]``, ``phi[0] = 0``), ``f0[n]`` is f0 ``[B, T, 1]`` upsampled linearly and ``A_k[n]``
     the amplitudes ``[B, T, K]`` upsampled linearly or with windows (see :func:`upsample`).
     Anti-aliasing: within a hop-long block f0 moves linearly, so harmonic ``k`` is zeroed for the
     whole block from frame ``j`` to ``j + 1`` when ``k * max(f0[j], f0[j+1]) >= sr / 2``: no sample
@@ -188,7 +199,7 @@ def harmonic_synthesis(f0_hz, harmonic_amplitudes, *, n_samples: int, sample_rat
         raise ValueError(f"amp_resample_method must be 'linear' or 'window', got {amp_resample_method!r}")
     n_harmonics = _static_dim(amps, 2, "harmonic amplitudes")
     f0_audio = upsample_linear(f0_hz, n_samples, hop)[:, :, 0]
-    phase = angular_cumsum(f0_audio * (TWO_PI / sample_rate), exclusive=True)  # [B, N]
+    phase = phase_from_frequency(f0_audio, sample_rate)  # [B, N]
 
     a_left, a_right, hop, n_blocks = _block_ends(amps, n_samples, hop)
     f_left, f_right, _, _ = _block_ends(f0_hz, n_samples, hop)
@@ -214,12 +225,12 @@ def harmonic_synthesis(f0_hz, harmonic_amplitudes, *, n_samples: int, sample_rat
 def oscillator_bank(frequencies, amplitudes, *, sample_rate: float) -> tf.Tensor:
     """Audio-rate oscillators ``[B, N, K]`` -> ``y[n] = sum_k a_k[n] sin(phi_k[n])``.
 
-    ``phi_k = angular_cumsum(2 pi f_k / sr, exclusive)``; oscillators at or above Nyquist are
+    ``phi_k = phase_from_frequency(f_k)``; oscillators at or above Nyquist are
     silenced sample by sample (:func:`remove_above_nyquist`).
     """
     frequencies, amplitudes = _f32(frequencies), _f32(amplitudes)
     amplitudes = remove_above_nyquist(frequencies, amplitudes, sample_rate)
-    phase = angular_cumsum(frequencies * (TWO_PI / sample_rate), exclusive=True)
+    phase = phase_from_frequency(frequencies, sample_rate)
     return tf.reduce_sum(amplitudes * tf.sin(phase), axis=-1)
 
 

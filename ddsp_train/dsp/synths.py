@@ -76,7 +76,7 @@ class Sinusoidal(Processor):
 
     Controls: ``a = amp_scale_fn(amplitudes)``, ``f = freq_scale_fn(frequencies)`` (Hz; default
     ``20 * 400 ** sigmoid(x)``, 20 Hz..8 kHz), ``a = 0`` where ``f >= sr / 2``.
-    Signal: ``y[n] = sum_k a_k[n] sin(phi_k[n])``, ``phi_k = angular_cumsum(2 pi f_k[n] / sr)``,
+    Signal: ``y[n] = sum_k a_k[n] sin(phi_k[n])``, ``phi_k = phase_from_frequency(f_k)``,
     frequencies upsampled linearly, amplitudes linearly or with windows; oscillators at or above
     Nyquist are silenced sample by sample. Costs ``[B, n_samples, K]`` memory (no f0 structure).
     """
@@ -122,7 +122,7 @@ class Wavetable(Processor):
     ``wavetables`` input to ``get_controls`` (``[W, S]``) overrides them.
     Controls: ``a = scale_fn(amplitudes)``, ``[B, T, W]`` (one gain per table) or ``[B, T, 1]``
     (one gain for the sum of all tables).
-    Signal: ``p[n] = angular_cumsum(2 pi f0[n] / sr, exclusive) / 2 pi`` (cycles),
+    Signal: ``p[n] = phase_from_frequency(f0)[n] / 2 pi`` (cycles, ``sum_{m<n} f0[m] / sr mod 1``),
     ``y[n] = sum_w a_w[n] table_w(p[n])`` with linear interpolation inside the tables
     (:func:`ddsp_train.dsp.core.wavetable_lookup`). No band limiting: a table holding energy at
     cycle-harmonic ``h`` aliases where ``h f0 >= sr / 2``.
@@ -158,7 +158,7 @@ class Wavetable(Processor):
 
     def get_signal(self, amplitudes, f0_hz, wavetables):
         f0 = core.upsample_linear(f0_hz, self.n_samples, self.hop)[:, :, 0]
-        cycles = core.angular_cumsum(f0 * (core.TWO_PI / self.sample_rate), exclusive=True) / core.TWO_PI
+        cycles = core.phase_from_frequency(f0, self.sample_rate) / core.TWO_PI
         waves = core.wavetable_lookup(cycles, wavetables)  # [B, N, W]
         gains = core.upsample(amplitudes, self.n_samples, self.amp_resample_method, self.hop)
         return tf.reduce_sum(waves * gains, axis=-1)
