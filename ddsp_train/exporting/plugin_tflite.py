@@ -74,12 +74,16 @@ def convert_step_model(model: Any, *, state_size: int = STATE_SIZE) -> bytes:
         return converter.convert()
 
 
-def builtin_interpreter(content: bytes):
-    """A LiteRT interpreter with the builtin op resolver only, as the plugin has; tensors allocated."""
+def builtin_interpreter(content: bytes, *, xnnpack: bool = False):
+    """A LiteRT interpreter with the builtin op resolver only, as the plugin has; tensors allocated.
+
+    ``xnnpack`` keeps the resolver's default XNNPACK delegate (faster, still builtin ops only);
+    without it nothing but the reference builtin kernels runs (the strictest load check).
+    """
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-    interpreter = Interpreter(model_content=bytes(content),
-                              experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    kind = OpResolverType.BUILTIN if xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    interpreter = Interpreter(model_content=bytes(content), experimental_op_resolver_type=kind, num_threads=1)
     interpreter.allocate_tensors()
     return interpreter
 
@@ -87,15 +91,17 @@ def builtin_interpreter(content: bytes):
 class PluginModel:
     """A plugin ``.tflite`` driven as the plugin drives it: one frame per call, state fed back.
 
+    ``xnnpack`` as in :func:`builtin_interpreter`.
+
     ``step(f0_scaled, pw_scaled)`` returns the controls of one frame (numpy arrays of 1, 60, 65
     values) and keeps the state; ``reset()`` zeroes the state.
     """
 
-    def __init__(self, content: bytes | str | os.PathLike):
+    def __init__(self, content: bytes | str | os.PathLike, *, xnnpack: bool = False):
         if not isinstance(content, (bytes, bytearray)):
             content = pathlib.Path(content).read_bytes()
         self.content = bytes(content)
-        self.interpreter = builtin_interpreter(self.content)
+        self.interpreter = builtin_interpreter(self.content, xnnpack=xnnpack)
         ins = {d["name"]: d for d in self.interpreter.get_input_details()}
         outs = {d["name"]: d for d in self.interpreter.get_output_details()}
         missing = [n for n in list(PLUGIN_INPUTS) + list(PLUGIN_OUTPUTS) if n not in ins and n not in outs]

@@ -184,11 +184,7 @@ def time_calls(content: bytes, *, calls: int = 1000, xnnpack: bool = False) -> t
     ``xnnpack`` uses the builtin resolver with its default XNNPACK delegate (still builtin ops
     only); otherwise no delegates at all.
     """
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-    kind = OpResolverType.BUILTIN if xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    it = Interpreter(model_content=bytes(content), experimental_op_resolver_type=kind, num_threads=1)
-    it.allocate_tensors()
+    it = builtin_interpreter(content, xnnpack=xnnpack)
     ins = {d["name"]: d for d in it.get_input_details()}
     state_out = next(d["index"] for d in it.get_output_details() if d["name"] == "StatefulPartitionedCall:3")
     state = np.zeros(ins["call_state:0"]["shape"], np.float32)

@@ -38,7 +38,6 @@ from ddsp_train.errors import UserError
 VOICED_CONFIDENCE = 0.5
 #: Power below which a frame is too quiet to say anything about the input's range (dB).
 AUDIBLE_DB = -60.0
-SAVED_MODEL_INFO = "ddsp_train.json"
 
 
 @dataclasses.dataclass
@@ -71,13 +70,13 @@ class TransferReport:
 
 
 def resample(audio: np.ndarray, *, from_rate: int, to_rate: int) -> np.ndarray:
-    """High-quality resampling (soxr ``HQ``) of a 1-D signal; a no-op when the rates agree."""
+    """:func:`ddsp_train.audio.resample` of a 1-D signal; a no-op when the rates agree."""
+    from ddsp_train import audio as audio_lib
+
     audio = np.asarray(audio, np.float32)
     if int(from_rate) == int(to_rate):
         return audio
-    import soxr
-
-    return soxr.resample(audio, int(from_rate), int(to_rate), quality="HQ").astype(np.float32)
+    return np.asarray(audio_lib.resample(audio, rate_in=int(from_rate), rate_out=int(to_rate)), np.float32)
 
 
 def fit_samples(audio: np.ndarray, length: int) -> np.ndarray:
@@ -192,7 +191,7 @@ class TFLitePlayer:
 
         content = pathlib.Path(path).read_bytes()
         try:
-            self.model = PluginModel(content)
+            self.model = PluginModel(content, xnnpack=True)
         except ValueError as e:
             raise UserError(f"{path} is not a DDSP-VST control model: {e}") from None
         self.metadata = read_metadata(content)
@@ -233,17 +232,23 @@ class TFLitePlayer:
 
 
 class SavedModelPlayer:
-    """Plays a ``NAME.saved_model`` written by ddsp-export: whole sequence, model's own synths."""
+    """Plays a ``NAME.saved_model`` written by ddsp-export: the model's own synths and reverb,
+    features on its centred grid at its rate, rendered in overlapping windows
+    (:func:`ddsp_train.exporting.saved_model.render_long`)."""
 
     kind = "saved_model"
+    #: Overlap of consecutive windows (half of it warms the recurrent state up, half cross-fades).
+    overlap_secs = 1.0
 
     def __init__(self, path: str | os.PathLike):
         import tensorflow as tf
 
+        from ddsp_train.exporting.saved_model import INFO_NAME
+
         path = pathlib.Path(path)
-        info_path = path / "assets" / SAVED_MODEL_INFO
+        info_path = path / INFO_NAME
         if not info_path.exists():
-            raise UserError(f"{path} is not a SavedModel written by ddsp-export ({info_path} is missing)")
+            raise UserError(f"{path} is not a SavedModel written by ddsp-export ({INFO_NAME} is missing)")
         self.info = json.loads(info_path.read_text())
         self.metadata = self.info["metadata"]
         self.model = tf.saved_model.load(str(path))
@@ -253,6 +258,7 @@ class SavedModelPlayer:
         self.hop = feats.hop_size(sample_rate=self.sample_rate, frame_rate=self.frame_rate)
         self.latency_samples = 0
         self.last_timing = {}
+        self._audio = None
 
     def features(self, audio: np.ndarray, tracker) -> Performance:
         perf = centred_features(audio, sample_rate=self.sample_rate, frame_rate=self.frame_rate,
@@ -260,26 +266,24 @@ class SavedModelPlayer:
         self._audio = np.asarray(audio, np.float32)
         return perf
 
-    def render(self, perf: Performance, *, reverb: bool, audio: np.ndarray | None = None) -> np.ndarray:
-        import tensorflow as tf
+    def render(self, perf: Performance, *, reverb: bool) -> np.ndarray:
+        from ddsp_train.exporting.saved_model import render_long
 
-        n_frames = len(perf.f0_hz)
-        values = {"f0_hz": perf.f0_hz, "power_db": perf.power_db, "loudness_db": perf.loudness_db}
-        if "loudness_db" in self.inputs and perf.loudness_db is None:
-            values["loudness_db"] = perf.power_db  # MIDI: the envelope level stands in for loudness.
-        args = {}
+        values = {"f0_hz": perf.f0_hz, "power_db": perf.power_db,
+                  "loudness_db": perf.power_db if perf.loudness_db is None else perf.loudness_db}
+        features = {}
         for key in self.inputs:
             if key == "audio":
-                src = getattr(self, "_audio", None) if audio is None else audio
-                if src is None:
+                if self._audio is None:
                     raise UserError("this SavedModel encodes the input audio itself (it has a z encoder), "
                                     "so it cannot play MIDI")
-                args[key] = tf.constant(fit_samples(src, (n_frames - 1) * self.hop)[None])
+                features[key] = self._audio
             else:
-                args[key] = tf.constant(np.asarray(values[key], np.float32)[None])
+                features[key] = values[key]
         fn = self.model.signatures["serving_default" if reverb else "dry"]
         t0 = time.perf_counter()
-        out = fn(**args)["audio"].numpy()[0]
+        out = render_long(fn, features, n_frames=int(self.info["n_frames"]), hop=self.hop,
+                          overlap_frames=int(round(self.overlap_secs * self.frame_rate)))
         self.last_timing = {"model": time.perf_counter() - t0, "synth": 0.0}
         return out
 
@@ -370,3 +374,83 @@ def describe(report: TransferReport) -> dict[str, Any]:
     d = dataclasses.asdict(report)
     d["realtime_factor"] = report.realtime_factor
     return d
+
+
+#: Preferred trackers for playing audio, fastest accurate first (pyin is too slow for real time).
+TRANSFER_F0_METHODS = ("network", "yin")
+
+
+def default_f0_method() -> str:
+    """The first of :data:`TRANSFER_F0_METHODS` that is available."""
+    from ddsp_train.pitch import available_trackers
+
+    available = available_trackers()
+    return next((m for m in TRANSFER_F0_METHODS if m in available), available[0])
+
+
+def transfer_file(
+    model_path: str | os.PathLike,
+    *,
+    output_path: str | os.PathLike,
+    input_path: str | os.PathLike | None = None,
+    midi_path: str | os.PathLike | None = None,
+    pitch_shift: float = 0.0,
+    gain_db: float = 0.0,
+    auto_adjust: bool = True,
+    reverb: bool = True,
+    f0_method: str | None = None,
+    sample_rate: int | None = None,
+    echo=print,
+) -> TransferReport:
+    """``ddsp-transfer``: play ``input_path`` (audio) or ``midi_path`` through ``model_path`` into
+    ``output_path`` (a wav, written atomically); returns the report (also printed via ``echo``)."""
+    import io
+
+    import soundfile as sf
+
+    from ddsp_train import audio as audio_lib
+    from ddsp_train.exporting.atomic import write_bytes_atomic
+    from ddsp_train.pitch import get_tracker
+
+    if (input_path is None) == (midi_path is None):
+        raise UserError("give either an input audio file or a MIDI file (exactly one)")
+    output_path = pathlib.Path(output_path)
+    if output_path.suffix.lower() not in (".wav", ".flac"):
+        raise UserError(f"--output {output_path} must end in .wav or .flac")
+    if not -48 <= pitch_shift <= 48:
+        raise UserError(f"--pitch-shift {pitch_shift:g} is outside -48..48 semitones")
+    player = load_player(model_path)
+    if midi_path is not None:
+        if not pathlib.Path(midi_path).is_file():
+            raise UserError(f"MIDI file {midi_path} does not exist")
+        rate = int(sample_rate or player.sample_rate)
+        out, report = render_midi(player, midi_path, sample_rate=rate, pitch_shift=pitch_shift,
+                                  gain_db=gain_db, reverb=reverb)
+        source = f"MIDI {midi_path}"
+    else:
+        if not pathlib.Path(input_path).is_file():
+            raise UserError(f"input {input_path} does not exist")
+        info = audio_lib.probe_audio(str(input_path))
+        rate = int(info.sample_rate)
+        audio = audio_lib.load_audio(str(input_path), sample_rate=rate)
+        method = f0_method or default_f0_method()
+        out, report = transfer_audio(player, audio, sample_rate=rate, tracker=get_tracker(method),
+                                     pitch_shift=pitch_shift, gain_db=gain_db, auto_adjust=auto_adjust, reverb=reverb)
+        source = f"{input_path} (pitch: {method})"
+    peak = float(np.max(np.abs(out))) if len(out) else 0.0
+    buf = io.BytesIO()
+    sf.write(buf, out, rate, format="WAV" if output_path.suffix.lower() == ".wav" else "FLAC",
+             subtype="FLOAT" if output_path.suffix.lower() == ".wav" else "PCM_24")
+    write_bytes_atomic(output_path, buf.getvalue())
+    echo(f"Wrote {output_path}: {len(out) / rate:.2f} s at {rate} Hz from {source} through {player.kind} "
+         f"{model_path}.")
+    echo(f"  pitch shift {report.pitch_shift_semitones:+g} semitones, power shift {report.power_shift_db:+.1f} dB"
+         + (" (auto-adjust)" if auto_adjust and midi_path is None else "")
+         + f"; peak {20 * np.log10(max(peak, 1e-12)):.1f} dBFS")
+    echo(f"  {report.frames} frames in {report.seconds_total:.2f} s: {report.realtime_factor:.0f}x real time "
+         f"(features {report.seconds_features:.2f} s, model {report.seconds_model:.2f} s, "
+         f"synth {report.seconds_synth:.2f} s)")
+    if peak > 1.0:
+        echo(f"  Warning: the output peaks above full scale ({peak:.2f}); it is written as float, "
+             "lower --gain-db to avoid clipping elsewhere.")
+    return report

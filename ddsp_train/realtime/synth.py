@@ -67,8 +67,11 @@ class PluginSynth:
         ramp = np.arange(1, self.hop + 1) / self.hop
         f0 = self.prev_f0 + (f0_hz - self.prev_f0) * ramp  # [hop]
         phi = self.phase + 2 * np.pi * np.cumsum(f0) / self.sample_rate
-        k = np.arange(1, amps.size + 1)[:, None]
-        a = self.prev_amps[:, None] + (amps - self.prev_amps)[:, None] * ramp[None, :]  # [K, hop]
+        # Only harmonics that sound in this block (the rest are zero at both ends) are computed.
+        audible = np.flatnonzero((amps > 0) | (self.prev_amps > 0))
+        count = int(audible[-1]) + 1 if audible.size else 0
+        k = np.arange(1, count + 1)[:, None]
+        a = self.prev_amps[:count, None] + (amps - self.prev_amps)[:count, None] * ramp[None, :]  # [K, hop]
         a = np.where(k * f0[None, :] < self.sample_rate / 2, a, 0.0)
         harmonic = np.einsum("kt,kt->t", a, np.sin(k * phi[None, :]))
         self.phase = float(np.mod(phi[-1], 2 * np.pi))

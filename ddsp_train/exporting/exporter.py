@@ -1,0 +1,200 @@
+"""``ddsp-export``'s library function: a trained MODEL_DIR -> plugin ``.tflite`` + SavedModel, proven.
+
+:func:`export_model` restores the model (latest or chosen checkpoint), writes
+``NAME.saved_model/`` (every config) and, when the model fits the plugin, ``NAME.tflite`` with its
+metadata, then self-checks the ``.tflite`` as read back from disk
+(:mod:`ddsp_train.exporting.selfcheck`) and records the result in ``NAME.selfcheck.json``.
+A model the plugin cannot run gets no ``.tflite``: :class:`ExportRefused` names each mismatch,
+after the SavedModel has been written. A ``.tflite`` that fails its self-check is renamed
+``NAME.tflite.rejected`` (so nothing installs it) and the export fails.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pathlib
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from ddsp_train.errors import UserError
+from ddsp_train.exporting import metadata as metadata_lib
+from ddsp_train.exporting.atomic import write_bytes_atomic
+
+FORMATS = ("tflite", "saved_model")
+DEFAULT_PLUGIN_DIR = pathlib.Path("~/Documents/Magenta/DDSP/Models")
+EVAL_EXAMPLES = 4
+
+
+class ExportRefused(UserError):
+    """The plugin cannot run this model; ``reasons`` names every mismatch."""
+
+    def __init__(self, message: str, *, reasons: Sequence[str]):
+        super().__init__(message, exit_code=2)
+        self.reasons = list(reasons)
+
+
+@dataclasses.dataclass
+class ExportResult:
+    """What was written where, and the self-check of the ``.tflite`` (None when not written)."""
+
+    step: int | None
+    tflite: pathlib.Path | None = None
+    saved_model: pathlib.Path | None = None
+    installed: pathlib.Path | None = None
+    selfcheck: Any = None
+    selfcheck_json: pathlib.Path | None = None
+    examples_source: str = ""
+    refused: list = dataclasses.field(default_factory=list)
+
+
+def parse_formats(value: str | Iterable[str]) -> tuple[str, ...]:
+    """``"tflite,saved_model"`` -> ``("tflite", "saved_model")``; UserError for anything else."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    items = [i.strip() for i in items if i.strip()]
+    bad = [i for i in items if i not in FORMATS]
+    if bad or not items:
+        raise UserError(f"--format got {','.join(items) or 'nothing'}; allowed: a comma-separated list of "
+                        f"{', '.join(FORMATS)}")
+    return tuple(dict.fromkeys(items))
+
+
+def eval_examples(data_dir: pathlib.Path | None, *, count: int = EVAL_EXAMPLES) -> tuple[list[dict], str]:
+    """Up to ``count`` eval examples (``f0_hz``, ``power_db``) of a prepared dataset, and where they came from."""
+    if data_dir is None:
+        return [], ""
+    from ddsp_train.data.reader import read_dataset
+
+    examples = []
+    for split in ("eval", "train"):
+        try:
+            for ex in read_dataset(data_dir, split=split).take(count - len(examples)):
+                examples.append({"f0_hz": np.asarray(ex["f0_hz"]), "power_db": np.asarray(ex["power_db"])})
+        except Exception as e:  # noqa: BLE001 - a missing split is not fatal here
+            if split == "eval":
+                continue
+            raise UserError(f"cannot read examples from {data_dir}: {e}") from e
+        if examples:
+            return examples, f"{len(examples)} {split} examples of {data_dir}"
+    return [], ""
+
+
+def synthesized_examples(metadata: dict, *, frames: int = 201, count: int = 2) -> list[dict]:
+    """Stand-in features when no dataset is at hand: glides with vibrato across the model's
+    trained pitch range and power swells across its power range (deterministic)."""
+    from ddsp_train.dsp.scaling import hz_to_midi, midi_to_hz
+
+    lo = hz_to_midi(float(metadata["mean_min_pitch_note_hz"]))
+    hi = hz_to_midi(float(metadata["mean_max_pitch_note_hz"]))
+    plo, phi = float(metadata["mean_min_power_note"]), float(metadata["mean_max_power_note"])
+    t = np.linspace(0.0, 1.0, frames)
+    out = []
+    for i in range(count):
+        midi = lo + (hi - lo) * (t if i % 2 == 0 else 1 - t) + 0.3 * np.sin(2 * np.pi * 11 * t)
+        power = plo + (phi - plo) * 0.5 * (1 - np.cos(2 * np.pi * (i + 2) * t))
+        power[: frames // 10] = -80.0  # silence, then the onset
+        out.append({"f0_hz": midi_to_hz(midi).astype(np.float32), "power_db": power.astype(np.float32)})
+    return out
+
+
+def export_model(
+    model_dir: str | os.PathLike,
+    *,
+    output_dir: str | os.PathLike | None = None,
+    name: str | None = None,
+    checkpoint: int | None = None,
+    formats: Sequence[str] = FORMATS,
+    install: bool = False,
+    plugin_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None,
+    echo: Callable[[str], None] = print,
+) -> ExportResult:
+    """Export the model of ``model_dir`` (see the module docstring); returns what was written.
+
+    ``data_dir`` is the prepared dataset whose eval examples the self-check streams; without it,
+    synthesized features over the model's trained ranges are used (and the output says so).
+    Raises :class:`ExportRefused` (after writing the SavedModel) when the plugin cannot run the
+    model and ``tflite`` was asked for; UserError when the self-check fails.
+    """
+    from ddsp_train.training.checkpoints import load_model
+
+    model_dir = pathlib.Path(model_dir)
+    formats = parse_formats(formats)
+    if install and "tflite" not in formats:
+        raise UserError("--install copies the .tflite into the plugin's folder, but --format does not include tflite")
+    name = name or model_dir.resolve().name
+    if not name or any(c in name for c in "/\\") or name.startswith("."):
+        raise UserError(f"--name {name!r} must be a plain file name (no folders, not hidden)")
+    output_dir = pathlib.Path(output_dir) if output_dir is not None else model_dir / "export"
+    if output_dir.exists() and not output_dir.is_dir():
+        raise UserError(f"--output {output_dir} is a file; give a folder")
+    data_dir = pathlib.Path(data_dir) if data_dir is not None else None
+    if data_dir is not None and not (data_dir / "dataset.json").exists():
+        raise UserError(f"--data {data_dir} is not a prepared dataset (no dataset.json)")
+
+    model, dataset_info = load_model(model_dir, step=checkpoint)
+    result = ExportResult(step=getattr(model, "restored_step", None))
+    echo(f"Loaded {model_dir} at step {result.step}.")
+    harmonics = dict(getattr(model.decoder, "output_splits", ())).get("harmonic_distribution", 0)
+    noise = dict(getattr(model.decoder, "output_splits", ())).get("noise_magnitudes", 0)
+    meta = metadata_lib.build_metadata(dataset_info=dataset_info, num_harmonics=harmonics, num_noise_amps=noise)
+
+    if "saved_model" in formats:
+        from ddsp_train.exporting.saved_model import write_saved_model
+
+        result.saved_model = write_saved_model(model, output_dir / f"{name}.saved_model", metadata=meta)
+        echo(f"Wrote {result.saved_model} (offline model: features in, audio out, reverb included; "
+             f"{_size(result.saved_model)}).")
+
+    if "tflite" in formats:
+        problems = model.is_plugin_compatible()
+        if problems:
+            result.refused = problems
+            lines = "\n".join(f"  - {p}" for p in problems)
+            written = f" {result.saved_model} was written for offline use." if result.saved_model else ""
+            raise ExportRefused(f"{name}.tflite not written: the DDSP-VST plugin cannot run this model:\n{lines}\n"
+                                f"Train with --config vst (or tiny) on 16 kHz / 50 Hz data for a plugin model."
+                                f"{written}", reasons=problems)
+        from ddsp_train.exporting.plugin_tflite import convert_step_model
+        from ddsp_train.exporting.selfcheck import selfcheck_plugin_model
+
+        content = metadata_lib.append_metadata(convert_step_model(model), meta)
+        path = write_bytes_atomic(output_dir / f"{name}.tflite", content)
+        echo(f"Wrote {path} ({_size(path)}).")
+        examples, source = eval_examples(data_dir)
+        if not examples:
+            examples = synthesized_examples(meta)
+            source = (f"{len(examples)} synthesized feature curves over the trained ranges "
+                      "(no --data given: pass the dataset folder to stream its real eval examples)")
+        result.examples_source = source
+        echo(f"Self-check: streaming {source} frame by frame against the Keras model.")
+        check = selfcheck_plugin_model(path.read_bytes(), model=model, examples=examples, expected_metadata=meta)
+        result.selfcheck = check
+        for line in check.lines():
+            echo("  " + line)
+        report = dict(check.as_dict(), file=str(path), examples=source, step=result.step,
+                      size_bytes=path.stat().st_size)
+        result.selfcheck_json = write_bytes_atomic(output_dir / f"{name}.selfcheck.json",
+                                                   (json.dumps(report, indent=2) + "\n").encode())
+        if not check.ok:
+            rejected = path.with_name(path.name + ".rejected")
+            os.replace(path, rejected)
+            check.raise_if_failed(f"{path} (moved to {rejected})")
+        result.tflite = path
+        if install:
+            target_dir = pathlib.Path(plugin_dir or DEFAULT_PLUGIN_DIR).expanduser()
+            result.installed = write_bytes_atomic(target_dir / path.name, content)
+            echo(f"Installed {result.installed}: the DDSP-VST plugin lists it as '{name}' "
+                 "(rescan or reopen the plugin).")
+    return result
+
+
+def _size(path: pathlib.Path) -> str:
+    if path.is_dir():
+        total = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    else:
+        total = path.stat().st_size
+    return f"{total / 1e6:.1f} MB"
+
+

@@ -1,0 +1,114 @@
+"""ddsp-export on real trained models: the plugin contract, the self-check, metadata, refusal, atomicity."""
+import io
+import json
+import pathlib
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+from export_support import CHECKER, run, trained_vst_export
+
+
+@pytest.fixture(scope="module")
+def vst(tmp_path_factory, request):
+    return trained_vst_export(tmp_path_factory, request)
+
+
+def test_vst_export_passes_the_shared_checker(vst):
+    assert CHECKER.exists(), f"the shared plugin checker is expected at {CHECKER}"
+    proc = subprocess.run([sys.executable, str(CHECKER), vst["tflite"]], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0 failed" in proc.stdout and "FAIL" not in proc.stdout
+
+
+def test_vst_export_streams_real_eval_examples_like_the_keras_model(vst):
+    report = json.loads(pathlib.Path(vst["selfcheck_json"]).read_text())
+    assert report["ok"], report["failures"]
+    assert "eval examples" in report["examples"] and vst["dataset"] in report["examples"]
+    assert report["frames_compared"] >= 101  # at least one 2 s example of the prepared dataset
+    assert set(report["max_abs_diff"]) == {"amplitude", "harmonic_distribution", "noise_magnitudes"}
+    assert max(report["max_abs_diff"].values()) <= 1e-4
+    assert report["latency_us_median"] > 0 and report["latency_us_p99"] >= report["latency_us_median"]
+    # What the command printed: the check lines and the latency figures.
+    assert "streaming == offline for harmonic_distribution" in vst["stdout"]
+    assert "latency per frame: median" in vst["stdout"] and "real-time factor" in vst["stdout"]
+
+
+def test_install_copies_the_same_file_into_the_plugin_folder(vst):
+    installed = pathlib.Path(vst["plugin_dir"]) / "tinyvst.tflite"
+    assert installed.read_bytes() == pathlib.Path(vst["tflite"]).read_bytes()
+    assert str(installed) in vst["stdout"]
+
+
+def test_metadata_equals_the_dataset_statistics(vst):
+    content = pathlib.Path(vst["tflite"]).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(content)) as z:
+        meta = json.loads(z.read("metadata.json"))
+    info = json.loads((pathlib.Path(vst["dataset"]) / "dataset.json").read_text())
+    stats = info["statistics"]
+    for key in ("mean_min_pitch_note_hz", "mean_max_pitch_note_hz", "mean_min_pitch_note", "mean_max_pitch_note",
+                "mean_min_power_note", "mean_max_power_note"):
+        assert meta[key] == pytest.approx(float(stats[key]), abs=1e-9), key
+    assert meta["sample_rate"] == info["sample_rate"] == 16000
+    assert meta["frame_rate"] == info["frame_rate"] == 50
+    assert (meta["frame_size"], meta["num_harmonics"], meta["num_noise_amps"]) == (1024, 60, 65)
+    assert isinstance(meta["version"], str) and isinstance(meta["export_time"], str)
+    # The flatbuffer part is untouched by the zip: the TFLite identifier sits at bytes 4..8.
+    assert content[4:8] == b"TFL3"
+
+
+def test_saved_model_renders_audio_with_and_without_reverb(vst):
+    import tensorflow as tf
+
+    info = json.loads((pathlib.Path(vst["saved_model"]) / "ddsp_train.json").read_text())
+    assert info["inputs"] == ["f0_hz", "power_db"] and info["sample_rate"] == 16000
+    loaded = tf.saved_model.load(vst["saved_model"])
+    n = info["n_frames"]
+    f0 = tf.constant(np.full([1, n], 220.0, np.float32))
+    pw = tf.constant(np.full([1, n], -20.0, np.float32))
+    wet = loaded.signatures["serving_default"](f0_hz=f0, power_db=pw)["audio"].numpy()[0]
+    dry = loaded.signatures["dry"](f0_hz=f0, power_db=pw)["audio"].numpy()[0]
+    assert wet.shape == dry.shape == (info["n_samples"],)
+    assert np.isfinite(wet).all() and np.sqrt(np.mean(dry ** 2)) > 1e-3
+    assert not np.allclose(wet, dry)  # the learned reverb is in the default signature only
+
+
+def test_solo_instrument_refuses_the_tflite_and_writes_the_saved_model(prepared_dataset, tmp_path):
+    model_dir, out = tmp_path / "solo", tmp_path / "export"
+    # The solo_instrument recipe with narrower layers (faster); what the plugin objects to is unchanged.
+    small = ["RnnFcDecoder.ch=16", "RnnFcDecoder.layers_per_stack=1", "MfccRnnEncoder.rnn_channels=16",
+             "Reverb.reverb_length=1000"]
+    run("ddsp-train", "--data", prepared_dataset, "--model-dir", str(model_dir), "--config", "solo_instrument",
+        *[arg for p in small for arg in ("--gin-param", p)],
+        "--steps", "1", "--batch-size", "1", "--save-every", "1", "--eval-every", "1000")
+    proc = run("ddsp-export", str(model_dir), "--output", str(out), "--name", "solo", check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    message = proc.stderr[proc.stderr.index("Error: "):]
+    assert message.startswith("Error: solo.tflite not written") and "Traceback" not in proc.stderr
+    for reason in ("MfccRnnEncoder encoder", "loudness input (ld_scaled)", "100 harmonics"):
+        assert reason in message, (reason, message)
+    assert not (out / "solo.tflite").exists() and not list(out.glob("*.tflite*"))
+    info = json.loads((out / "solo.saved_model" / "ddsp_train.json").read_text())
+    assert info["inputs"] == ["f0_hz", "loudness_db", "audio"]
+    assert (out / "solo.saved_model" / "saved_model.pb").exists()
+
+
+def test_atomic_write_keeps_the_old_file_when_the_write_fails(tmp_path):
+    from ddsp_train.exporting.atomic import write_bytes_atomic
+
+    target = tmp_path / "model.tflite"
+    write_bytes_atomic(target, b"old model")
+    with pytest.raises(TypeError):
+        write_bytes_atomic(target, 12345)  # not bytes: fails inside the write
+    assert target.read_bytes() == b"old model"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.tflite"]
+
+
+def test_export_errors_are_one_clear_line(tmp_path):
+    proc = run("ddsp-export", str(tmp_path / "missing"), check=False)
+    assert proc.returncode == 1 and "Error: model folder" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run("ddsp-export", str(tmp_path), "--format", "onnx", check=False)
+    assert proc.returncode == 1 and "--format got onnx" in proc.stderr

@@ -1,0 +1,120 @@
+"""ddsp-transfer with a really trained (few steps) vst model: audio in any rate, both model kinds, MIDI.
+
+A model trained for a few steps has a nearly arbitrary harmonic spectrum, but the synth is harmonic
+at the f0 it is given, so the output's period still follows the input's pitch: it is estimated
+with librosa's YIN (independent of the package) on the frames that sound.
+"""
+import numpy as np
+import pytest
+import soundfile as sf
+
+from export_support import cents, pitch_of, run, trained_vst_export
+from ddsp_train import synthetic
+
+INPUT_RATE = 22050
+
+
+@pytest.fixture(scope="module")
+def vst(tmp_path_factory, request):
+    return trained_vst_export(tmp_path_factory, request)
+
+
+@pytest.fixture(scope="module")
+def melody(tmp_path_factory):
+    """A 5 s flute-like melody (MIDI 60..72) at 22.05 kHz with exact f0 labels (50 Hz frames)."""
+    rendered = synthetic.demo_phrase(seconds=5.0, seed=7, timbre="flute", sample_rate=INPUT_RATE,
+                                     low_midi=60, high_midi=72)
+    path = tmp_path_factory.mktemp("melody") / "melody.wav"
+    sf.write(path, rendered.audio, INPUT_RATE, subtype="PCM_16")
+    return path, rendered
+
+
+def assert_follows(out_path, rendered, semitones):
+    audio, rate = sf.read(out_path, dtype="float32")
+    assert rate == INPUT_RATE and audio.ndim == 1 and len(audio) == len(rendered.audio)
+    assert np.sqrt(np.mean(audio ** 2)) > 1e-3, "silent output"
+    f0, rms = pitch_of(audio, sample_rate=rate)
+    labels = rendered.f0_hz[: len(f0)]
+    f0, rms = f0[: len(labels)], rms[: len(labels)]
+    sounding = (labels > 0) & (rms > 0.2 * np.median(rms[labels > 0]))
+    assert sounding.sum() >= 0.5 * (labels > 0).sum()
+    error = np.abs(cents(f0[sounding], labels[sounding] * 2.0 ** (semitones / 12)))
+    assert np.median(error) <= 30.0, f"median pitch error {np.median(error):.1f} cents"
+    return error
+
+
+def test_tflite_transfer_follows_the_input_pitch_times_the_shift(vst, melody, tmp_path):
+    path, rendered = melody
+    out = tmp_path / "out.wav"
+    proc = run("ddsp-transfer", vst["tflite"], str(path), "--output", str(out), "--pitch-shift", "12",
+               "--no-auto-adjust", "--no-reverb", "--f0-method", "yin")
+    assert "pitch shift +12 semitones" in proc.stdout and "real time" in proc.stdout
+    assert_follows(out, rendered, 12)
+
+
+def test_saved_model_transfer_follows_the_input_pitch_times_the_shift(vst, melody, tmp_path):
+    path, rendered = melody
+    out = tmp_path / "out.wav"
+    run("ddsp-transfer", vst["saved_model"], str(path), "--output", str(out), "--pitch-shift", "-5",
+        "--no-auto-adjust", "--no-reverb", "--f0-method", "yin")
+    assert_follows(out, rendered, -5)
+
+
+def test_auto_adjust_moves_a_low_input_by_whole_octaves_into_the_trained_range(vst):
+    from ddsp_train.dsp.scaling import hz_to_midi
+    from ddsp_train.pitch import get_tracker
+    from ddsp_train.realtime.player import load_player, transfer_audio
+
+    low = synthetic.demo_phrase(seconds=3.0, seed=5, timbre="reed", sample_rate=16000, low_midi=36, high_midi=44)
+    player = load_player(vst["tflite"])
+    out, report = transfer_audio(player, low.audio, sample_rate=16000, tracker=get_tracker("yin"),
+                                 auto_adjust=True, reverb=False)
+    meta = player.metadata
+    centre = 0.5 * (hz_to_midi(meta["mean_min_pitch_note_hz"]) + hz_to_midi(meta["mean_max_pitch_note_hz"]))
+    labelled = hz_to_midi(low.f0_hz[low.f0_hz > 0])
+    expected = 12 * round((centre - np.median(labelled)) / 12)
+    assert expected >= 12 and report.pitch_shift_semitones == expected
+    assert np.isfinite(report.power_shift_db) and report.power_shift_db != 0
+    assert len(out) == len(low.audio)
+    f0, rms = pitch_of(out, sample_rate=16000)
+    labels = low.f0_hz[: len(f0)]
+    sounding = (labels > 0) & (rms[: len(labels)] > 0.2 * np.median(rms[: len(labels)][labels > 0]))
+    error = np.abs(cents(f0[: len(labels)][sounding], labels[sounding] * 2.0 ** (expected / 12)))
+    assert np.median(error) <= 30.0
+
+
+def test_midi_file_renders_its_notes_at_their_pitches(vst, tmp_path):
+    import mido
+
+    song = mido.MidiFile(ticks_per_beat=480)  # 120 bpm: one beat = 0.5 s = 480 ticks
+    track = mido.MidiTrack()
+    song.tracks.append(track)
+    notes = [(57, 0.6), (64, 0.6), (69, 0.6)]  # A3, E4, A4
+    for note, secs in notes:
+        track.append(mido.Message("note_on", note=note, velocity=110, time=0))
+        track.append(mido.Message("note_off", note=note, velocity=0, time=int(secs / 0.5 * 480)))
+    track.append(mido.Message("note_on", note=60, velocity=110, time=0))
+    track.append(mido.Message("pitchwheel", pitch=8191, time=240))  # +2 semitones after 0.25 s
+    track.append(mido.Message("note_off", note=60, velocity=0, time=480))
+    path = tmp_path / "song.mid"
+    song.save(path)
+    out = tmp_path / "song.wav"
+    run("ddsp-transfer", vst["tflite"], "--midi", str(path), "--output", str(out), "--no-reverb")
+    audio, rate = sf.read(out, dtype="float32")
+    assert rate == 16000 and len(audio) >= int(2.9 * rate)
+    f0, rms = pitch_of(audio, sample_rate=rate)
+    segments = [(0.15, 0.5, 220.0), (0.75, 1.1, 329.63), (1.35, 1.7, 440.0), (1.88, 2.02, 261.63),
+                (2.15, 2.5, 293.66)]
+    for start, stop, hz in segments:
+        frames = slice(int(start * 50), int(stop * 50))
+        assert np.median(rms[frames]) > 1e-3, (start, "silent")
+        error = np.median(np.abs(cents(f0[frames], hz)))
+        assert error <= 30.0, (start, stop, hz, error)
+
+
+def test_transfer_errors_are_one_clear_line(vst, tmp_path):
+    proc = run("ddsp-transfer", vst["tflite"], "--output", str(tmp_path / "x.wav"), check=False)
+    assert proc.returncode == 2 and "give either an INPUT audio file or --midi" in proc.stderr
+    proc = run("ddsp-transfer", str(tmp_path / "nope.tflite"), str(tmp_path / "in.wav"),
+               "--output", str(tmp_path / "x.wav"), check=False)
+    assert proc.returncode == 1 and "Error: model" in proc.stderr and "Traceback" not in proc.stderr
