@@ -1,0 +1,215 @@
+"""ddsp-prepare end to end on generated folders: formats, rates, channels, bad files, splits."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from ddsp_train import audio, features, synthetic
+from ddsp_train.data import examples as ex_lib
+from ddsp_train.data.pipeline import STAGING_PREFIX, example_starts, Region
+from ddsp_train.prepare import main
+
+E_SECS = 2.0
+
+
+def run_cli(args):
+    """Run ddsp-prepare in-process; returns the exit code (0 on success)."""
+    try:
+        main([str(a) for a in args])
+    except SystemExit as e:
+        return e.code
+    return 0
+
+
+def expected_starts(n, sr=16000):
+    return [s / sr for s in example_starts(Region("train", 0, n), example_samples=int(E_SECS * sr), hop_samples=sr)]
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    """A folder of good files in several formats/rates/channel counts and every kind of bad file."""
+    root = tmp_path_factory.mktemp("mixed")
+    (root / "sub").mkdir()
+    good = {}
+    for name, secs, rate, channels, subtype, seed in [
+        ("a.wav", 7.0, 44100, 2, "PCM_24", 21), ("sub/b.flac", 6.0, 22050, 1, "PCM_16", 22),
+        ("c.ogg", 5.3, 48000, 1, "VORBIS", 23), ("d.aiff", 4.5, 16000, 2, "PCM_16", 24)]:
+        r = synthetic.demo_phrase(seconds=secs, seed=seed, sample_rate=rate)
+        data = np.stack([r.audio, r.audio], axis=1) if channels == 2 else r.audio
+        sf.write(root / name, data, rate, subtype=subtype)
+        good[name] = r
+    (root / "empty.wav").write_bytes(b"")
+    (root / "junk.wav").write_bytes(b"definitely not audio\n" * 40)
+    sf.write(root / "cut.wav", synthetic.demo_phrase(seconds=4, seed=1).audio, 16000, subtype="PCM_16")
+    data = (root / "cut.wav").read_bytes()
+    (root / "cut.wav").write_bytes(data[: len(data) // 2])
+    sf.write(root / "silent.wav", (1e-5 * np.random.default_rng(0).standard_normal(48000)).astype(np.float32), 16000,
+             subtype="FLOAT")
+    nan = synthetic.demo_phrase(seconds=4, seed=2).audio.copy()
+    nan[5000] = np.nan
+    sf.write(root / "nan.wav", nan, 16000, subtype="FLOAT")
+    sf.write(root / "short.wav", synthetic.demo_phrase(seconds=1.5, seed=3).audio, 16000)
+    (root / "notes.txt").write_text("not audio, never listed")
+    (root / "fake.wav").mkdir()  # a folder with an audio extension is not a file
+    return root, good
+
+
+@pytest.fixture(scope="module")
+def mixed_dataset(mixed, tmp_path_factory):
+    root, _ = mixed
+    out = tmp_path_factory.mktemp("mixed_out") / "ds"
+    code = run_cli([root, "-o", out, "--example-secs", E_SECS, "--f0-method", "yin", "--eval-fraction", 0.3,
+                    "--workers", 1, "--quiet"])
+    assert code == 0
+    return out
+
+
+def test_mixed_folder_end_to_end(mixed, mixed_dataset):
+    root, good = mixed
+    info = json.loads((mixed_dataset / "dataset.json").read_text())
+    assert sorted(os.listdir(mixed_dataset))[:1] == ["dataset.json"] and (mixed_dataset / "report.png").stat().st_size > 0
+    by_source = {f["source"]: f for f in info["files"]}
+    assert set(by_source) == {"a.wav", "sub/b.flac", "c.ogg", "d.aiff", "empty.wav", "junk.wav", "cut.wav",
+                              "silent.wav", "nan.wav", "short.wav"}
+    reasons = {"empty.wav": "empty", "junk.wav": "not decodable", "cut.wav": "truncated", "silent.wav": "silent",
+               "nan.wav": "NaN", "short.wav": "too short"}
+    for name, reason in reasons.items():
+        assert by_source[name]["status"] == "skipped" and reason in by_source[name]["reason"], by_source[name]
+    assert all(by_source[n]["status"] == "used" for n in good)
+
+    examples = {"train": list(ex_lib.iter_examples(str(mixed_dataset), "train")),
+                "eval": list(ex_lib.iter_examples(str(mixed_dataset), "eval"))}
+    assert info["splits"]["train"]["examples"] == len(examples["train"]) > 0
+    assert info["splits"]["eval"]["examples"] == len(examples["eval"]) > 0
+    sources = {split: {e["source"].decode() for e in exs} for split, exs in examples.items()}
+    assert not sources["train"] & sources["eval"]  # split by recording
+    for name in good:
+        assert by_source[name]["split"] in sources and name in sources[by_source[name]["split"]]
+
+    for name, r in good.items():
+        decoded = audio.load_audio(str(root / name), sample_rate=16000)
+        mine = sorted((e for exs in examples.values() for e in exs if e["source"].decode() == name),
+                      key=lambda e: float(e["start_secs"][0]))
+        starts = [float(e["start_secs"][0]) for e in mine]
+        np.testing.assert_allclose(starts, expected_starts(len(decoded)), atol=1e-6)
+        assert abs(starts[-1] + E_SECS - len(decoded) / 16000) < 1e-6  # the last example ends at the end
+        for e in mine:
+            assert len(e["audio"]) == 32000 and all(len(e[k]) == 101 for k in ex_lib.FRAME_FEATURES)
+            s = int(round(float(e["start_secs"][0]) * 16000))
+            np.testing.assert_array_equal(e["audio"], decoded[s:s + 32000])
+        # Power and f0 of the examples agree with the whole recording (frames on its grid).
+        power = features.compute_power_db(decoded, sample_rate=16000, frame_rate=50)
+        first = mine[1]
+        k0 = int(round(float(first["start_secs"][0]) * 50))
+        np.testing.assert_allclose(first["power_db"], power[k0:k0 + 101], atol=1e-4)
+        if name.endswith((".wav", ".aiff", ".flac")):  # lossless: f0 against the synthesis labels
+            labels = r.f0_hz
+            hits = total = 0
+            for e in mine:
+                k = int(round(float(e["start_secs"][0]) * 50))
+                lab = labels[k:k + 101]
+                f0 = e["f0_hz"][:len(lab)]
+                ok = lab > 0
+                hits += np.sum(1200 * np.abs(np.log2(f0[ok] / lab[ok])) < 50)
+                total += ok.sum()
+            assert hits / total > 0.93, (name, hits / total)
+    st = info["statistics"]
+    assert st["voiced_frames"] > 0 and st["mean_min_pitch_note"] < st["mean_max_pitch_note"]
+    assert 55 - 1 <= st["mean_min_pitch_note"] and st["mean_max_pitch_note"] <= 79 + 1  # demo_phrase range
+
+
+def test_split_is_identical_across_runs_workers_and_runner_modes(prepared_audio_dir, prepared_dataset, tmp_path):
+    out = tmp_path / "again"
+    code = run_cli([prepared_audio_dir, "-o", out, "--example-secs", E_SECS, "--f0-method", "yin", "--quiet",
+                    "--", "--direct_running_mode=multi_processing", "--direct_num_workers=2"])
+    assert code == 0
+
+    def content(d):
+        info = json.loads((d / "dataset.json").read_text())
+        splits = {f["source"]: f["split"] for f in info["files"]}
+        exs = {split: sorted((e["source"], float(e["start_secs"][0]), e["f0_hz"].tobytes(), e["audio"].tobytes())
+                             for e in ex_lib.iter_examples(str(d), split)) for split in ("train", "eval")}
+        return splits, exs
+
+    first, second = content(__import__("pathlib").Path(prepared_dataset)), content(out)
+    assert first == second
+    assert set(first[0].values()) == {"train", "eval"}
+
+
+def test_single_recording_is_split_by_time(prepared_audio_dir, tmp_path):
+    one = tmp_path / "one"
+    one.mkdir()
+    shutil.copy(sorted(prepared_audio_dir.glob("*.wav"))[0], one / "only.wav")
+    out = tmp_path / "ds"
+    assert run_cli([one, "-o", out, "--example-secs", E_SECS, "--f0-method", "yin", "--eval-fraction", 0.25,
+                    "--quiet"]) == 0
+    train = sorted(float(e["start_secs"][0]) for e in ex_lib.iter_examples(str(out), "train"))
+    evals = sorted(float(e["start_secs"][0]) for e in ex_lib.iter_examples(str(out), "eval"))
+    assert train and evals
+    assert max(train) + E_SECS <= min(evals) + 1e-6  # no overlap
+    assert max(train) + E_SECS == pytest.approx(9.0) and min(evals) == pytest.approx(9.0)
+    assert max(evals) + E_SECS == pytest.approx(12.0)
+
+
+def test_refuses_non_empty_output_and_touches_nothing(prepared_audio_dir, tmp_path, capsys):
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    code = run_cli([prepared_audio_dir, "-o", out, "--f0-method", "yin"])
+    assert code == 1 and "--overwrite" in capsys.readouterr().err
+    assert os.listdir(out) == ["keep.txt"] and (out / "keep.txt").read_text() == "mine"
+    assert sorted(os.listdir(tmp_path)) == ["taken"]  # no staging folder either
+    assert run_cli([prepared_audio_dir, "-o", out, "--f0-method", "yin", "--example-secs", E_SECS,
+                    "--overwrite", "--quiet"]) == 0
+    assert "keep.txt" not in os.listdir(out) and (out / "dataset.json").exists()
+    assert sorted(os.listdir(tmp_path)) == ["taken"]
+
+
+def test_killed_run_leaves_the_previous_dataset(prepared_audio_dir, prepared_dataset, tmp_path):
+    out = tmp_path / "ds"
+    shutil.copytree(prepared_dataset, out)
+    before = {p: (out / p).read_bytes() for p in os.listdir(out)}
+    proc = subprocess.Popen([sys.executable, "-m", "ddsp_train.prepare", str(prepared_audio_dir), "-o", str(out),
+                             "--overwrite", "--f0-method", "pyin", "--workers", "1", "--quiet"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        import time
+
+        deadline = time.time() + 60
+        while not [p for p in os.listdir(tmp_path) if p.startswith(STAGING_PREFIX)]:
+            assert proc.poll() is None and time.time() < deadline
+            time.sleep(0.05)
+        time.sleep(1.0)  # mid-way through the Beam job
+    finally:
+        proc.kill()
+        proc.wait()
+    assert {p: (out / p).read_bytes() for p in os.listdir(out)} == before
+    # The next run removes the dead run's staging folder and replaces the dataset.
+    assert run_cli([prepared_audio_dir, "-o", out, "--overwrite", "--f0-method", "yin", "--example-secs", 3,
+                    "--quiet"]) == 0
+    assert json.loads((out / "dataset.json").read_text())["example_secs"] == 3
+    assert sorted(os.listdir(tmp_path)) == ["ds"]
+
+
+def test_bad_invocations_exit_with_a_message(mixed, tmp_path, capsys):
+    root, _ = mixed
+    assert run_cli([root / "empty.wav", root / "junk.wav", "-o", tmp_path / "x", "--f0-method", "yin"]) == 1
+    err = capsys.readouterr().err
+    assert "no usable audio" in err and "empty.wav" in err and "junk.wav" in err
+    assert run_cli([root, "-o", tmp_path / "y", "--f0-method", "yin", "--strict"]) == 1
+    assert "--strict" in capsys.readouterr().err
+    assert run_cli([root / "a.wav", "-o", tmp_path / "z", "--frame-rate", 30]) == 1
+    assert "whole number" in capsys.readouterr().err
+    assert run_cli([root / "a.wav", "-o", tmp_path / "z", "--f0-method", "nope"]) == 1
+    assert "pyin" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists() and not (tmp_path / "z").exists()
+    # The installed console script: no match -> exit 2, a one-line message, no traceback.
+    script = os.path.join(os.path.dirname(sys.executable), "ddsp-prepare")
+    proc = subprocess.run([script, str(tmp_path / "nothing*.wav"), "-o", str(tmp_path / "w")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "no audio files match" in proc.stderr and "Traceback" not in proc.stderr
