@@ -86,7 +86,7 @@ def midi_features(
     The frames run from 0 to the last event plus ``tail_secs`` (the envelope's release by default).
     """
     end = max(e.time for e in events) + (envelope.release if tail_secs is None else tail_secs)
-    count = int(np.floor(end * frame_rate)) + 1
+    count = int(np.floor(end * frame_rate + 1e-6)) + 1
     first = next(e for e in events if e.kind == "on")
     held: list[tuple[int, int]] = []  # (note, velocity), most recent last
     note, velocity, bend = first.note, first.velocity, 0.0
