@@ -122,8 +122,9 @@ def parse(*, config_files: Sequence[str | pathlib.Path], bindings: Sequence[str]
                             "(from its dataset.json); remove the setting or prepare the data at that rate")
 
 
-def build_model(*, dataset_info: Mapping[str, Any]):
-    """Build the parsed recipe's model, run it once on zeros to create its weights, check its timing."""
+def build_model(*, dataset_info: Mapping[str, Any], create_weights: bool = True):
+    """Build the parsed recipe's model, check its timing against the dataset's, and (unless
+    ``create_weights`` is False) run it once on zeros to create its weights."""
     from ddsp_train.models.autoencoder import Autoencoder
 
     macros = data_macros(dataset_info)
@@ -132,7 +133,8 @@ def build_model(*, dataset_info: Mapping[str, Any]):
     except (ValueError, TypeError) as e:
         raise UserError(f"the config does not build a model: {e}") from None
     check_fits_dataset(model, macros)
-    model.build_from_timing()
+    if create_weights:
+        model.build_from_timing()
     return model
 
 

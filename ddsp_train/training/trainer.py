@@ -70,28 +70,54 @@ class Trainer:
             self.optimizer.build(self.model.trainable_variables)
         self._step_fn = None
 
-    def _replica_step(self, batch: Mapping[str, tf.Tensor]):
-        replicas = self.strategy.num_replicas_in_sync
+    def _gradients(self, batch: Mapping[str, tf.Tensor]):
+        """Forward and backward pass of one replica (XLA-compiled when asked; no sync points)."""
         variables = self.model.trainable_variables
         with tf.GradientTape() as tape:
             outputs = self.model(batch, training=True)
             terms = self.model.loss_terms(batch, outputs)
             loss = tf.add_n(list(terms.values()))
-            scaled = self.optimizer.scale_loss(loss / replicas)
+            scaled = self.optimizer.scale_loss(loss / self.strategy.num_replicas_in_sync)
         grads = tape.gradient(scaled, variables)
         grad_norm = tf.linalg.global_norm([g for g in grads if g is not None])
-        bad = tf.cast(tf.logical_not(tf.math.is_finite(loss) & tf.math.is_finite(grad_norm)), tf.float32)
-        bad = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, bad)
+        return loss, terms, grads, grad_norm
+
+    def _apply_if(self, ok: tf.Tensor, grads) -> tf.Tensor:
+        """Apply ``grads`` when ``ok`` (the same on every replica); True if applied.
+
+        Under a strategy whose updates need ``merge_call`` (MirroredStrategy) the condition has to
+        be taken in the cross-replica context, as Keras' LossScaleOptimizer does.
+        """
+        variables = self.model.trainable_variables
 
         def apply():
             self.optimizer.apply_gradients(zip(grads, variables))
             return tf.constant(True)
 
-        applied = tf.cond(bad > 0, lambda: tf.constant(False), apply)
-        return {"loss": loss, **terms, "grad_norm": grad_norm, "applied": tf.cast(applied, tf.float32)}
+        if not tf.distribute.has_strategy() or tf.__internal__.distribute.strategy_supports_no_merge_call():
+            return tf.cond(ok, apply, lambda: tf.constant(False))
+
+        def cross_replica(distribution, ok, grads):
+            first_ok = distribution.experimental_local_results(ok)[0]
+
+            def apply_all():
+                distribution.extended.call_for_each_replica(
+                    lambda g: self.optimizer.apply_gradients(zip(g, variables)), args=(grads,))
+                return tf.constant(True)
+
+            return tf.cond(first_ok, apply_all, lambda: tf.constant(False))
+
+        return tf.distribute.get_replica_context().merge_call(cross_replica, args=(ok, grads))
 
     def _build_step(self):
-        replica_step = tf.function(self._replica_step, jit_compile=self.placement.xla)
+        gradients = tf.function(self._gradients, jit_compile=self.placement.xla)
+
+        def replica_step(batch):
+            loss, terms, grads, grad_norm = gradients(batch)
+            bad = tf.cast(tf.logical_not(tf.math.is_finite(loss) & tf.math.is_finite(grad_norm)), tf.float32)
+            bad = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, bad)
+            applied = self._apply_if(bad == 0, grads)
+            return {"loss": loss, **terms, "grad_norm": grad_norm, "applied": tf.cast(applied, tf.float32)}
 
         @tf.function
         def step_fn(batch):
@@ -128,7 +154,7 @@ def _check_data_dir(data_dir: pathlib.Path) -> None:
 def _example_stream(data_dir: pathlib.Path, split: str) -> tf.data.Dataset:
     from ddsp_train.data.reader import read_dataset
 
-    ds = read_dataset(data_dir, split=split)
+    ds = read_dataset(str(data_dir), split=split)
     return ds.map(lambda ex: {k: ex[k] for k in FEATURE_KEYS if k in ex}, num_parallel_calls=tf.data.AUTOTUNE)
 
 
@@ -195,8 +221,24 @@ class Progress:
 
 
 # ------------------------------------------------------------------------------- the loop
+def _finite_or_none(data: Any) -> Any:
+    """NaN/Inf -> None (JSON has no such numbers), recursively."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    if isinstance(data, dict):
+        return {k: _finite_or_none(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_finite_or_none(v) for v in data]
+    return data
+
+
 def _write_json(path: pathlib.Path, data: Any) -> None:
-    write_bytes_atomic(path, (json.dumps(data, indent=2, allow_nan=True) + "\n").encode())
+    write_bytes_atomic(path, (json.dumps(_finite_or_none(data), indent=2) + "\n").encode())
+
+
+def write_operative_config(model_dir: pathlib.Path) -> None:
+    """The gin bindings in use (the dataset's macros included): what load_model rebuilds from."""
+    write_bytes_atomic(model_dir / checkpoints.OPERATIVE_CONFIG, gin.operative_config_str().encode())
 
 
 def _eval_batches(ds: tf.data.Dataset, *, examples: int, batch_size: int) -> list[dict]:
@@ -274,7 +316,7 @@ def train(
                                             optimizer=optimizer, step=trainer.step)
     restored = manager.restore()
     start_step = int(trainer.step.numpy())
-    write_bytes_atomic(model_dir / checkpoints.OPERATIVE_CONFIG, gin.operative_config_str().encode())
+    write_operative_config(model_dir)
     if restored is not None:
         click.echo(f"Resuming from the checkpoint of step {start_step} in {checkpoints.checkpoint_dir(model_dir)}.",
                    err=True)
@@ -285,9 +327,13 @@ def train(
         raise UserError(f"the train split of {data_dir} has no examples (see its dataset.json); "
                         "add recordings or lower --example-secs in ddsp-prepare")
     _check_example(first, model, data_dir)
-    eval_examples = _example_stream(data_dir, "eval")
-    if _first_or_error(eval_examples, data_dir, "eval") is None:
-        click.echo("Note: the eval split is empty; evaluating on training examples.", err=True)
+    try:
+        eval_examples = _example_stream(data_dir, "eval")
+        has_eval = _first_or_error(eval_examples, data_dir, "eval") is not None
+    except UserError:
+        has_eval = False
+    if not has_eval:
+        click.echo("Note: the dataset has no eval examples; evaluating on training examples.", err=True)
         eval_examples = train_examples
     eval_batches = _eval_batches(eval_examples, examples=settings["eval_examples"], batch_size=min(batch_size, 8))
     train_ds = (train_examples.shuffle(settings["shuffle_buffer"]).repeat()
@@ -345,6 +391,7 @@ class _Run:
         if self.saved_step != step:
             self.manager.save(step)
             self.saved_step = step
+            write_operative_config(self.model_dir)
 
     def loop(self, iterator: Iterator, *, start_step: int, steps: int, save_every: int, eval_every: int) -> None:
         progress = Progress(start_step=start_step, total_steps=steps)
