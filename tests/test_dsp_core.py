@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ddsp_train.dsp import core
+from ddsp_train.dsp import core, fir
 
 
 def hann_periodic(n):
@@ -104,6 +104,7 @@ def test_frequency_sampling_fir_is_the_plugin_design_in_numpy_and_tf():
     taps_np = core.frequency_sampling_fir(mags)
     taps_tf = core.frequency_sampling_fir(tf.constant(mags, tf.float32)).numpy()
     assert isinstance(taps_np, np.ndarray) and taps_np.shape == (3, 4, 128)
+    np.testing.assert_array_equal(fir.frequency_sampling_fir(mags), taps_np)
     np.testing.assert_allclose(taps_np, taps_tf, atol=1e-6)
     # ddsp / DDSP-VST steps: irfft, zero-phase (fftshifted) Hann, fftshift to causal.
     h = np.fft.irfft(mags, axis=-1)
@@ -138,3 +139,12 @@ def test_frequency_filter_with_unit_magnitudes_is_identity():
 def test_upsampling_rejects_more_frames_than_samples():
     with pytest.raises(ValueError, match="frames"):
         core.upsample_linear(np.zeros((1, 10, 1), np.float32), 5)
+
+
+def test_numpy_fir_module_does_not_import_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np; from ddsp_train.dsp import fir; fir.frequency_sampling_fir(np.ones(65)); "
+            "sys.exit('tensorflow' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

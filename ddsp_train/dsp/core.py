@@ -26,6 +26,8 @@ import gin
 import numpy as np
 import tensorflow as tf
 
+from ddsp_train.dsp import fir
+
 TWO_PI = 2.0 * math.pi
 
 
@@ -319,18 +321,6 @@ def fft_convolve(audio, impulse_response, *, padding: str = "same", delay_compen
 
 
 # Filter design --------------------------------------------------------------------------------
-def _fir_constants(n_magnitudes: int, n_taps: int):
-    """Numpy constants of the frequency-sampling design: (ir_size, taps, index, window)."""
-    if n_magnitudes < 2:
-        raise ValueError(f"need at least 2 magnitudes (DC and Nyquist), got {n_magnitudes}")
-    ir_size = 2 * (n_magnitudes - 1)
-    taps = min(int(n_taps), ir_size) if n_taps and n_taps > 0 else ir_size
-    i = np.arange(taps)
-    index = (i - taps // 2) % ir_size
-    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * i / taps)  # periodic Hann, peak 1 at taps // 2
-    return ir_size, taps, index, window
-
-
 def frequency_sampling_fir(magnitudes, n_taps: int = 128):
     """Linear-phase FIR with the given magnitude response, by frequency sampling (the plugin's design).
 
@@ -340,17 +330,15 @@ def frequency_sampling_fir(magnitudes, n_taps: int = 128):
     ``taps[i] = h[(i - c) mod 2(M-1)] * w[i]``, ``w[i] = 0.5 - 0.5 cos(2 pi i / L)`` (periodic Hann),
     i.e. the Hann-windowed zero-phase response made causal (delay ``c`` samples). For M = 65,
     L = 128 this is ddsp's ``frequency_impulse_response`` (``fftshift(hann) * h``, ``fftshift``).
-    numpy in -> numpy out (float64 math, float32 result); tensor in -> float32 tensor.
+    numpy in -> numpy out (:func:`ddsp_train.dsp.fir.frequency_sampling_fir`, float64 math,
+    float32 result, importable without TensorFlow); tensor in -> float32 tensor, same constants.
     """
     if isinstance(magnitudes, (tf.Tensor, tf.Variable)):
         mags = _f32(magnitudes)
-        ir_size, _, index, window = _fir_constants(_static_dim(mags, -1, "magnitudes"), n_taps)
+        ir_size, _, index, window = fir.fir_constants(_static_dim(mags, -1, "magnitudes"), n_taps)
         h = tf.signal.irfft(tf.complex(mags, tf.zeros_like(mags)), [ir_size])
         return tf.gather(h, index, axis=-1) * tf.constant(window, tf.float32)
-    mags = np.asarray(magnitudes, dtype=np.float64)
-    ir_size, _, index, window = _fir_constants(mags.shape[-1], n_taps)
-    h = np.fft.irfft(mags, n=ir_size, axis=-1)
-    return (h[..., index] * window).astype(np.float32)
+    return fir.frequency_sampling_fir(magnitudes, n_taps)
 
 
 @gin.register
