@@ -62,8 +62,11 @@ class Trainer:
     def __init__(self, *, model: keras.Model, optimizer: keras.optimizers.Optimizer,
                  placement: strategy_lib.Placement):
         self.model = model
-        self.optimizer = optimizer
         self.placement = placement
+        self.loss_scaling = placement.mixed_precision_policy == "mixed_float16"
+        if self.loss_scaling:
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        self.optimizer = optimizer
         self.strategy = placement.strategy
         with self.strategy.scope():
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
@@ -80,6 +83,8 @@ class Trainer:
             scaled = self.optimizer.scale_loss(loss / self.strategy.num_replicas_in_sync)
         grads = tape.gradient(scaled, variables)
         grad_norm = tf.linalg.global_norm([g for g in grads if g is not None])
+        if self.loss_scaling:  # report the norm of the true gradients
+            grad_norm = grad_norm / tf.cast(self.optimizer.dynamic_scale, grad_norm.dtype)
         return loss, terms, grads, grad_norm
 
     def _apply_if(self, ok: tf.Tensor, grads) -> tf.Tensor:
@@ -114,7 +119,10 @@ class Trainer:
 
         def replica_step(batch):
             loss, terms, grads, grad_norm = gradients(batch)
-            bad = tf.cast(tf.logical_not(tf.math.is_finite(loss) & tf.math.is_finite(grad_norm)), tf.float32)
+            finite = tf.math.is_finite(loss)
+            if not self.loss_scaling:  # (a LossScaleOptimizer skips overflowing float16 gradients itself)
+                finite = finite & tf.math.is_finite(grad_norm)
+            bad = tf.cast(tf.logical_not(finite), tf.float32)
             bad = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, bad)
             applied = self._apply_if(bad == 0, grads)
             return {"loss": loss, **terms, "grad_norm": grad_norm, "applied": tf.cast(applied, tf.float32)}
@@ -168,6 +176,24 @@ def _first_or_error(ds: tf.data.Dataset, data_dir: pathlib.Path, split: str) -> 
         raise UserError(f"cannot read the {split} examples of {data_dir}: {message[:300]} "
                         f"(the TFRecords need the keys {', '.join(FEATURE_KEYS)}; re-run ddsp-prepare)") from None
     return None
+
+
+def _read_splits(data_dir: pathlib.Path) -> tuple[dict, tf.data.Dataset, tf.data.Dataset]:
+    """``(first train example, train examples, eval examples)``; eval falls back to train when empty."""
+    train_examples = _example_stream(data_dir, "train")
+    first = _first_or_error(train_examples, data_dir, "train")
+    if first is None:
+        raise UserError(f"the train split of {data_dir} has no examples (see its dataset.json); "
+                        "add recordings or lower --example-secs in ddsp-prepare")
+    try:
+        eval_examples = _example_stream(data_dir, "eval")
+        has_eval = _first_or_error(eval_examples, data_dir, "eval") is not None
+    except UserError:
+        has_eval = False
+    if not has_eval:
+        click.echo("Note: the dataset has no eval examples; evaluating on training examples.", err=True)
+        eval_examples = train_examples
+    return first, train_examples, eval_examples
 
 
 def _check_example(element: Mapping[str, tf.Tensor], model, data_dir: pathlib.Path) -> None:
@@ -305,6 +331,7 @@ def train(
                      f"MfccRnnEncoder.dtype = '{placement.mixed_precision_policy}'"]
     gin_config.parse(config_files=config_files, bindings=bindings, dataset_info=dataset_info)
     settings = schedule()
+    first, train_examples, eval_examples = _read_splits(data_dir)
     _prepare_model_dir(model_dir, data_dir, dataset_info)
     strategy_lib.announce(placement)
 
@@ -312,8 +339,9 @@ def train(
         model = gin_config.build_model(dataset_info=dataset_info)
         optimizer = make_optimizer()
         trainer = Trainer(model=model, optimizer=optimizer, placement=placement)
+    _check_example(first, model, data_dir)
     manager = checkpoints.CheckpointManager(model_dir, keep=settings["checkpoints_to_keep"], model=model,
-                                            optimizer=optimizer, step=trainer.step)
+                                            optimizer=trainer.optimizer, step=trainer.step)
     restored = manager.restore()
     start_step = int(trainer.step.numpy())
     write_operative_config(model_dir)
@@ -321,20 +349,6 @@ def train(
         click.echo(f"Resuming from the checkpoint of step {start_step} in {checkpoints.checkpoint_dir(model_dir)}.",
                    err=True)
 
-    train_examples = _example_stream(data_dir, "train")
-    first = _first_or_error(train_examples, data_dir, "train")
-    if first is None:
-        raise UserError(f"the train split of {data_dir} has no examples (see its dataset.json); "
-                        "add recordings or lower --example-secs in ddsp-prepare")
-    _check_example(first, model, data_dir)
-    try:
-        eval_examples = _example_stream(data_dir, "eval")
-        has_eval = _first_or_error(eval_examples, data_dir, "eval") is not None
-    except UserError:
-        has_eval = False
-    if not has_eval:
-        click.echo("Note: the dataset has no eval examples; evaluating on training examples.", err=True)
-        eval_examples = train_examples
     eval_batches = _eval_batches(eval_examples, examples=settings["eval_examples"], batch_size=min(batch_size, 8))
     train_ds = (train_examples.shuffle(settings["shuffle_buffer"]).repeat()
                 .batch(batch_size, drop_remainder=True)
