@@ -18,6 +18,7 @@ recording's grid.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import glob
 import hashlib
@@ -343,13 +344,30 @@ def _mark_progress(progress_dir: str | None, item: WorkItem, config: Config) -> 
 # Running the Beam job
 
 
+def _import_beam():
+    """Import Apache Beam without its import-time warning about optional GCP clients."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        import apache_beam
+    finally:
+        root.setLevel(level)
+    logging.getLogger("apache_beam").setLevel(logging.ERROR)
+    return apache_beam
+
+
 def pipeline_options(beam_args: Sequence[str], *, workers: int, total_secs: float):
     """Beam options: the user's ``beam_args`` win; otherwise the DirectRunner, multi-processing
-    with ``workers`` processes, or in-memory for jobs under :data:`SMALL_JOB_SECS`."""
+    with ``workers`` processes, or in-memory for jobs under :data:`SMALL_JOB_SECS`; worker
+    processes log warnings and errors only."""
+    _import_beam()
     from apache_beam.options.pipeline_options import PipelineOptions
 
     args = list(beam_args)
     given = " ".join(args)
+    if "--default_sdk_harness_log_level" not in given:
+        args.append("--default_sdk_harness_log_level=WARNING")
     if "--runner" not in given or "DirectRunner" in given:
         if "--direct_running_mode" not in given:
             small = total_secs < SMALL_JOB_SECS or workers == 1
@@ -363,9 +381,7 @@ def pipeline_options(beam_args: Sequence[str], *, workers: int, total_secs: floa
 
 
 def run_beam(items: list[WorkItem], *, config: Config, staging: str, shards: int | None, options) -> None:
-    import apache_beam as beam
-
-    logging.getLogger("apache_beam").setLevel(logging.ERROR)
+    beam = _import_beam()
     with beam.Pipeline(options=options) as p:
         outputs = (p | "items" >> beam.Create(items, reshuffle=True)
                    | "features" >> beam.ParDo(_make_dofn(config)).with_outputs("train", "eval", "frames"))
@@ -374,6 +390,38 @@ def run_beam(items: list[WorkItem], *, config: Config, staging: str, shards: int
                 os.path.join(staging, ("_" if name == "frames" else "") + name + ".tfrecord"),
                 num_shards=(shards or 0) if name != "frames" else 0,
                 shard_name_template="-SSSSS-of-NNNNN")
+
+
+@contextlib.contextmanager
+def _beam_log(path: str, *, capture: bool):
+    """While the local Beam job runs, send file descriptor 2 (ours and the worker processes' that
+    inherit it) to ``path`` and yield a stream on the real stderr for progress lines. If the
+    job fails, the log's last lines are printed. With ``capture=False`` nothing is redirected."""
+    if not capture:
+        yield sys.stderr
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    stream = os.fdopen(os.dup(saved), "w", buffering=1)
+    os.dup2(log, 2)
+    ok = False
+    try:
+        yield stream
+        ok = True
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(log)
+        stream.close()
+        if ok:
+            os.remove(path)
+        else:
+            with open(path, errors="replace") as f:
+                tail = [line for line in f.read().splitlines() if line.strip()][-25:]
+            if tail:
+                print("Beam log (last lines):\n  " + "\n  ".join(tail), file=sys.stderr)
 
 
 class _Progress:
@@ -399,7 +447,7 @@ class _Progress:
             done_files[info["file"]] = done_files.get(info["file"], 0) + info["seconds"]
         return secs, len(done_files)
 
-    def loop(self, per_file_secs: dict[int, float]) -> None:
+    def loop(self, per_file_secs: dict[int, float], stream) -> None:
         last = ""
         while not self.stop.wait(2.0):
             secs, _ = self.poll()
@@ -409,7 +457,7 @@ class _Progress:
             line = (f"  {files_done}/{self.total_files} files, {secs / 60:.1f}/{self.total_secs / 60:.1f} min of audio"
                     f", {elapsed:.0f} s elapsed" + (f", ETA {eta:.0f} s" if secs > 0 else ""))
             if line != last:
-                print(line, file=sys.stderr, flush=True)
+                print(line, file=stream, flush=True)
                 last = line
 
     def _files_done(self, per_file_secs: dict[int, float]) -> int:
@@ -578,13 +626,16 @@ def prepare_dataset(
         per_file = {}
         for item in items:
             per_file[item.file_index] = per_file.get(item.file_index, 0) + (item.own_stop - item.starts[0]) / config.sample_rate
-        thread = threading.Thread(target=reporter.loop, args=(per_file,), daemon=True)
-        if reporter.enabled:
-            thread.start()
-        try:
-            run_beam(items, config=config, staging=staging, shards=shards, options=options)
-        finally:
-            reporter.stop.set()
+        direct = options.get_all_options().get("runner") in (None, "DirectRunner", "direct")
+        with _beam_log(os.path.join(staging, "_beam.log"), capture=direct) as stream:
+            thread = threading.Thread(target=reporter.loop, args=(per_file, stream), daemon=True)
+            if reporter.enabled:
+                thread.start()
+            try:
+                run_beam(items, config=config, staging=staging, shards=shards, options=options)
+            finally:
+                reporter.stop.set()
+                thread.join(5) if reporter.enabled else None
         summary = _finish(staging, records=records, config=config, seed=seed, eval_fraction=eval_fraction,
                           total_secs=total_secs, t_start=t_start)
         shutil.rmtree(progress_dir, ignore_errors=True)

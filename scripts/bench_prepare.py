@@ -1,0 +1,201 @@
+#!/usr/bin/env python
+"""Benchmarks of ddsp-prepare: f0 accuracy and speed per tracker, throughput, peak RSS on 1 hour.
+
+Prints three tables:
+
+1. f0 accuracy per method: share of labelled frames within 50 cents on the shared labelled
+   renders (``../shared/data/dev-renders``, fluidsynth + TimGM6mb, exact MIDI labels) and on
+   ``ddsp_train.synthetic`` phrases (four timbres), with the tracker's own speed (x real time,
+   one process).
+2. ``prepare_dataset`` throughput per method on the dev renders (a few minutes of audio), as
+   times real time of the whole job (Beam start-up included, default workers).
+3. Peak RSS (the whole process tree, sampled every 0.2 s from /proc) and speed of
+   ``ddsp-prepare`` on a generated 1-hour 44.1 kHz stereo 16-bit wav.
+
+Usage: ``python scripts/bench_prepare.py [--methods yin,pyin] [--hour-minutes 60] [--skip-hour]``.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_RENDERS = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "dev-renders"))
+
+
+def cents_accuracy(f0: np.ndarray, labels: np.ndarray) -> tuple[int, int]:
+    n = min(len(f0), len(labels))
+    f0, labels = f0[:n], labels[:n]
+    ok = labels > 0
+    hits = int(np.sum(1200 * np.abs(np.log2(np.maximum(f0[ok], 1e-3) / labels[ok])) < 50))
+    return hits, int(ok.sum())
+
+
+def accuracy_table(methods: list[str], renders: str) -> None:
+    from ddsp_train import audio, synthetic
+    from ddsp_train.pitch import get_tracker
+
+    clips = sorted(glob.glob(os.path.join(renders, "*.wav")))
+    material = []
+    for wav in clips:
+        labels = np.load(wav[:-4] + ".npz")["f0_hz"]
+        material.append(("dev-renders", os.path.basename(wav)[:-4], audio.load_audio(wav, sample_rate=16000), labels))
+    for i, timbre in enumerate(("bowed", "reed", "flute", "brass")):
+        r = synthetic.demo_phrase(seconds=20.0, seed=100 + i, timbre=timbre, low_midi=45, high_midi=84)
+        material.append(("synthetic", timbre, r.audio, r.f0_hz))
+    print("\n1. f0 accuracy: share of labelled frames within 50 cents (16 kHz, 50 frames/s)")
+    print(f"   {'method':<8} {'dev-renders':>12} {'worst clip':>22} {'synthetic':>10} {'x real time':>12}")
+    for method in methods:
+        tracker = get_tracker(method)
+        totals = {"dev-renders": [0, 0], "synthetic": [0, 0]}
+        worst, secs, spent = (1.0, ""), 0.0, 0.0
+        for group, name, x, labels in material:
+            t0 = time.perf_counter()
+            f0, _ = tracker.track(x, sample_rate=16000, frame_rate=50)
+            spent += time.perf_counter() - t0
+            secs += len(x) / 16000
+            hits, total = cents_accuracy(f0, labels)
+            totals[group][0] += hits
+            totals[group][1] += total
+            if group == "dev-renders" and total and hits / total < worst[0]:
+                worst = (hits / total, name)
+        dev = totals["dev-renders"][0] / max(totals["dev-renders"][1], 1)
+        syn = totals["synthetic"][0] / max(totals["synthetic"][1], 1)
+        print(f"   {method:<8} {dev:>12.3f} {worst[1]:>15} {worst[0]:.3f} {syn:>10.3f} {secs / spent:>11.1f}x",
+              flush=True)
+
+
+def throughput_table(methods: list[str], renders: str, workdir: str) -> None:
+    from ddsp_train.data.pipeline import prepare_dataset
+
+    print(f"\n2. prepare_dataset throughput on {renders} (default workers = {os.cpu_count()} cores)")
+    print(f"   {'method':<8} {'audio s':>8} {'wall s':>8} {'x real time':>12} {'examples':>9}")
+    for method in methods:
+        out = os.path.join(workdir, f"ds-{method}")
+        summary = prepare_dataset([renders], output=out, f0_method=method, overwrite=True, progress=False)
+        n = summary["splits"]["train"]["examples"] + summary["splits"]["eval"]["examples"]
+        print(f"   {method:<8} {summary['total_seconds']:>8.0f} {summary['wall_seconds']:>8.1f} "
+              f"{summary['times_real_time']:>11.2f}x {n:>9}", flush=True)
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def write_long_file(path: str, minutes: float) -> None:
+    """``minutes`` of 44.1 kHz stereo 16-bit: a 60 s synthetic phrase repeated with varying gain."""
+    import soundfile as sf
+
+    from ddsp_train import synthetic
+
+    phrase = synthetic.demo_phrase(seconds=60.0, seed=7, timbre="bowed", sample_rate=44100).audio
+    with sf.SoundFile(path, "w", samplerate=44100, channels=2, subtype="PCM_16") as f:
+        remaining = int(minutes * 60 * 44100)
+        i = 0
+        while remaining > 0:
+            block = phrase[:remaining] * (0.6 + 0.4 * ((i % 5) / 4))
+            f.write(np.stack([block, 0.8 * block], axis=1))
+            remaining -= len(block)
+            i += 1
+
+
+def tree_rss_mb(pid: int) -> tuple[float, float]:
+    """(sum, max) RSS in MB over ``pid`` and all its descendants."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        rss[int(entry)] = int(line.split()[1]) / 1024
+            children.setdefault(ppid, []).append(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    todo, seen = [pid], []
+    while todo:
+        p = todo.pop()
+        seen.append(p)
+        todo += children.get(p, [])
+    values = [rss.get(p, 0.0) for p in seen]
+    return sum(values), max(values) if values else 0.0
+
+
+def hour_table(workdir: str, minutes: float, method: str) -> None:
+    path = os.path.join(workdir, "long.wav")
+    t0 = time.time()
+    write_long_file(path, minutes)
+    size = os.path.getsize(path) / 1e6
+    print(f"\n3. {minutes:g} min 44.1 kHz stereo 16-bit wav ({size:.0f} MB, written in {time.time() - t0:.0f} s), "
+          f"ddsp-prepare --f0-method {method}, default workers")
+    out = os.path.join(workdir, "ds-long")
+    script = os.path.join(os.path.dirname(sys.executable), "ddsp-prepare")
+    t0 = time.time()
+    proc = subprocess.Popen([script, path, "-o", out, "--overwrite", "--f0-method", method],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak_sum = peak_one = 0.0
+    lines = []
+    import threading
+
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    while proc.poll() is None:
+        s, m = tree_rss_mb(proc.pid)
+        peak_sum, peak_one = max(peak_sum, s), max(peak_one, m)
+        time.sleep(0.2)
+    reader.join(5)
+    wall = time.time() - t0
+    if proc.returncode:
+        print("".join(lines[-30:]))
+        raise SystemExit(f"ddsp-prepare failed with exit code {proc.returncode}")
+    summary = json.load(open(os.path.join(out, "dataset.json")))
+    progress = [l.rstrip() for l in lines if "ETA" in l]
+    print(f"   wall {wall:.0f} s = {minutes * 60 / wall:.1f}x real time; peak RSS of the process tree "
+          f"{peak_sum:.0f} MB (largest single process {peak_one:.0f} MB)")
+    print(f"   examples train/eval {summary['splits']['train']['examples']}/{summary['splits']['eval']['examples']}; "
+          f"last progress line: {progress[-1] if progress else '-'}")
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--methods", default=None, help="comma-separated f0 methods [default: all registered]")
+    parser.add_argument("--renders", default=DEFAULT_RENDERS, help="folder of labelled wav + npz clips")
+    parser.add_argument("--hour-minutes", type=float, default=60.0, help="length of the long file")
+    parser.add_argument("--hour-method", default="yin", help="f0 method for the long-file run")
+    parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--skip-hour", action="store_true")
+    parser.add_argument("--workdir", default=None, help="scratch folder [default: a temporary one]")
+    args = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from ddsp_train.pitch import available_trackers
+
+    methods = args.methods.split(",") if args.methods else available_trackers()
+    workdir = args.workdir or tempfile.mkdtemp(prefix="bench_prepare_")
+    os.makedirs(workdir, exist_ok=True)
+    print(f"bench_prepare: methods {methods}, {os.cpu_count()} cores, scratch {workdir}")
+    try:
+        if not args.skip_accuracy:
+            accuracy_table(methods, args.renders)
+        if not args.skip_throughput:
+            throughput_table(methods, args.renders, workdir)
+        if not args.skip_hour:
+            hour_table(workdir, args.hour_minutes, args.hour_method)
+    finally:
+        if not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
