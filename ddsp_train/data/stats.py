@@ -4,8 +4,8 @@ Computed from each recording's non-overlapping frame sequence (every frame count
 once per overlapping example). ``voiced`` frames: ``f0_confidence >= voiced_threshold`` (the
 tracker's own threshold). The rules, also written into ``dataset.json`` (:data:`NOTE_RULE`):
 
-- ``f0_hz``, ``power_db`` {mean, min, max}: over voiced frames (f0 mean in Hz, geometric mean
-  would be ``midi`` mean; we report the arithmetic mean of Hz and also ``mean_midi``).
+- ``f0_hz``, ``power_db`` {mean, min, max}: over voiced frames (``f0_hz`` also has
+  ``mean_midi``, the mean of ``hz_to_midi(f0)``).
 - ``loudness_db`` {mean, min, max}: over all frames.
 - ``power_db_quantiles``, ``loudness_db_quantiles``: 5/25/50/75/95 % over voiced frames.
 - Notes: a *note frame* is voiced and loud enough: ``power_db >= max(-60, q95 - 40)`` where

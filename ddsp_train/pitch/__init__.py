@@ -69,8 +69,12 @@ def available_trackers() -> list[str]:
 
 
 def get_tracker(name: str) -> PitchTracker:
-    """A new tracker instance registered under ``name``; UserError naming the choices otherwise."""
-    _load_optional()
+    """A new tracker instance registered under ``name``; UserError naming the choices otherwise.
+
+    The optional modules (``network``) are imported only when ``name`` is not registered yet,
+    so asking for ``yin`` or ``pyin`` never pays for their imports."""
+    if name not in _FACTORIES:
+        _load_optional()
     if name not in _FACTORIES:
         raise UserError(f"unknown f0 method {name!r}; available: {', '.join(available_trackers())}")
     return _FACTORIES[name]()
