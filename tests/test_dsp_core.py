@@ -148,3 +148,25 @@ def test_numpy_fir_module_does_not_import_tensorflow():
     code = ("import sys, numpy as np; from ddsp_train.dsp import fir; fir.frequency_sampling_fir(np.ones(65)); "
             "sys.exit('tensorflow' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_time_varying_fft_convolve_gradients_match_closed_form():
+    rng = np.random.default_rng(7)
+    hop, n_frames, taps = 20, 6, 9
+    n = (n_frames - 1) * hop
+    x = tf.constant(rng.normal(size=(1, n)), tf.float32)
+    irs = tf.constant(rng.normal(size=(1, n_frames, taps)), tf.float32)
+    w = rng.normal(size=(1, n + taps - 1))
+    with tf.GradientTape() as tape:
+        tape.watch([x, irs])
+        loss = tf.reduce_sum(core.fft_convolve(x, irs, padding="full") * tf.constant(w, tf.float32))
+    dx, dh = tape.gradient(loss, [x, irs])
+    # y[m + i] += x[m] h_k(m)[i]  =>  dL/dx[m] = sum_i w[m + i] h_k[i],  dL/dh_k[i] = sum_{m in k} x[m] w[m + i]
+    expected_dx = np.zeros(n)
+    expected_dh = np.zeros((n_frames, taps))
+    for m in range(n):
+        k = min((m + hop // 2) // hop, n_frames - 1)
+        expected_dx[m] = w[0, m:m + taps] @ irs.numpy()[0, k]
+        expected_dh[k] += x.numpy()[0, m] * w[0, m:m + taps]
+    np.testing.assert_allclose(dx.numpy()[0], expected_dx, atol=1e-4)
+    np.testing.assert_allclose(dh.numpy()[0], expected_dh, atol=1e-4)

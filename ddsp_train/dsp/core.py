@@ -38,6 +38,17 @@ def _f32(x: Any) -> tf.Tensor:
     return tf.convert_to_tensor(x, tf.float32)
 
 
+def _in_xla_context() -> bool:
+    """True while tracing inside ``tf.function(jit_compile=True)`` (shapes must then be static)."""
+    if tf.executing_eagerly():
+        return False
+    try:
+        from tensorflow.python.ops import control_flow_util
+    except ImportError:  # pragma: no cover - internal module moved: stay on the static path
+        return True
+    return control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
+
+
 def _static_dim(x: tf.Tensor, axis: int, what: str) -> int:
     dim = x.shape[axis]
     if dim is None:
@@ -188,13 +199,14 @@ def harmonic_synthesis(f0_hz, harmonic_amplitudes, *, n_samples: int, sample_rat
     """Sum of harmonics of a frame-rate f0 with frame-rate amplitudes -> audio ``[B, n_samples]``.
 
     ``y[n] = sum_{k=1..K} A_k[n] sin(k phi[n])`` where ``phi = phase_from_frequency(f0[n])``
-    (``phi[n] = 2 pi / sr sum_{m<n} f0[m]``, ``phi[0] = 0``), ``f0[n]`` is f0 ``[B, T, 1]`` upsampled linearly and ``A_k[n]``
-    the amplitudes ``[B, T, K]`` upsampled linearly or with windows (see :func:`upsample`).
+    (``phi[n] = 2 pi / sr sum_{m<n} f0[m]``, ``phi[0] = 0``), ``f0[n]`` is f0 ``[B, T, 1]``
+    upsampled linearly and ``A_k[n]`` the amplitudes ``[B, T, K]`` upsampled linearly or with windows (see :func:`upsample`).
     Anti-aliasing: within a hop-long block f0 moves linearly, so harmonic ``k`` is zeroed for the
     whole block from frame ``j`` to ``j + 1`` when ``k * max(f0[j], f0[j+1]) >= sr / 2``: no sample
     ever carries a partial at or above Nyquist. Computed blockwise as one batched matmul
-    ``sin(k phi) [hop x K] @ [A[j], A[j+1]] [K x 2]`` so no ``[B, n_samples, K]`` amplitude
-    envelope is ever built.
+    ``sin(k phi) [hop x K] @ [A[j], A[j+1]] [K x 2]`` followed by ``y = (1 - t) Y_0 + t Y_1``, so
+    no ``[B, n_samples, K]`` amplitude envelope is ever built; outside XLA, harmonics that are
+    above Nyquist in the whole batch are not evaluated at all.
     """
     f0_hz, amps = _f32(f0_hz), _f32(harmonic_amplitudes)
     if amp_resample_method not in ("linear", "window"):
@@ -208,6 +220,11 @@ def harmonic_synthesis(f0_hz, harmonic_amplitudes, *, n_samples: int, sample_rat
     k = tf.range(1, n_harmonics + 1, dtype=tf.float32)
     keep = tf.cast(tf.maximum(f_left, f_right) * k < sample_rate / 2.0, tf.float32)  # [B, J, K]
     weights = tf.stack([a_left * keep, a_right * keep], axis=-1)  # [B, J, K, 2]
+    if not _in_xla_context():
+        # Harmonics that are above Nyquist in every block of the batch are skipped (``keep`` is
+        # monotone in k); XLA needs static shapes, so it always evaluates all K.
+        n_audible = tf.reduce_sum(tf.cast(tf.reduce_any(keep > 0.0, axis=[0, 1]), tf.int32))
+        k, weights = k[:n_audible], weights[:, :, :n_audible]
 
     pad = n_blocks * hop - n_samples
     if pad:
@@ -305,10 +322,7 @@ def fft_convolve(audio, impulse_response, *, padding: str = "same", delay_compen
         ir = ir[:, :n_blocks]
         padded = tf.pad(audio, [[0, 0], [lead, n_blocks * hop - n - lead]])
         blocks = tf.reshape(padded, [-1, n_blocks, hop])
-        conv_size = hop + ir_size - 1
-        fft_size = next_fast_len(conv_size)
-        spectrum = tf.signal.rfft(blocks, [fft_size]) * tf.signal.rfft(ir, [fft_size])
-        out = tf.signal.irfft(spectrum, [fft_size])[..., :conv_size]
+        out = _block_convolve(blocks, ir)  # [B, blocks, hop + L - 1]
         full = tf.signal.overlap_and_add(out, hop)[:, lead: lead + n + ir_size - 1]
     else:
         raise ValueError(f"impulse_response must be [batch, taps] or [batch, frames, taps], got {ir.shape}")
@@ -318,6 +332,34 @@ def fft_convolve(audio, impulse_response, *, padding: str = "same", delay_compen
     if not 0 <= start <= ir_size - 1:
         raise ValueError(f"delay_compensation must be in 0..{ir_size - 1}, got {start}")
     return full[:, start: start + n]
+
+
+def _block_convolve(blocks: tf.Tensor, ir: tf.Tensor) -> tf.Tensor:
+    """Full linear convolution of each block ``[..., P]`` with its response ``[..., L]`` -> ``[..., P + L - 1]``.
+
+    ``y = irfft(rfft(x, F) rfft(h, F))[:P + L - 1]`` with ``F = next_fast_len(P + L - 1)``. The
+    gradient is written out as FFT cross-correlations (fewer ops than TensorFlow's complex chain):
+    ``dx = irfft(G conj(H))[:P]``, ``dh = irfft(G conj(X))[:L]`` with ``G = rfft(dy, F)``; both
+    are exact because ``F >= P + L - 1`` leaves no circular wrap-around.
+    """
+    size, taps = int(blocks.shape[-1]), int(ir.shape[-1])
+    conv_size = size + taps - 1
+    fft_size = next_fast_len(conv_size)
+
+    @tf.custom_gradient
+    def convolve(x, h):
+        x_spec, h_spec = tf.signal.rfft(x, [fft_size]), tf.signal.rfft(h, [fft_size])
+        y = tf.signal.irfft(x_spec * h_spec, [fft_size])[..., :conv_size]
+
+        def grad(dy):
+            g_spec = tf.signal.rfft(dy, [fft_size])
+            dx = tf.signal.irfft(g_spec * tf.math.conj(h_spec), [fft_size])[..., :size]
+            dh = tf.signal.irfft(g_spec * tf.math.conj(x_spec), [fft_size])[..., :taps]
+            return dx, dh
+
+        return y, grad
+
+    return convolve(blocks, ir)
 
 
 # Filter design --------------------------------------------------------------------------------
