@@ -70,7 +70,7 @@ def evaluate(
     """
     f0_method = f0_method or dataset_f0_method or pitch.DEFAULT_F0_METHOD
     tracker = pitch.get_tracker(f0_method)
-    forward = tf.function(lambda batch: _forward(model, batch))
+    forward = _forward_function(model)
     losses, cents, power_errors, loudness_errors = [], [], [], []
     reference = resynthesis = None
     for batch in batches:
@@ -108,7 +108,13 @@ def evaluate(
     return Evaluation(metrics=metrics, reference=reference, resynthesis=resynthesis)
 
 
-def _forward(model, batch):
-    outputs = model(batch, training=False)
-    terms = model.loss_terms(batch, outputs)
-    return tf.add_n(list(terms.values())), terms, outputs["audio_synth"]
+def _forward_function(model):
+    """The model's traced eval forward pass (traced once per model, kept on it)."""
+    if getattr(model, "_eval_forward", None) is None:
+        def forward(batch):
+            outputs = model(batch, training=False)
+            terms = model.loss_terms(batch, outputs)
+            return tf.add_n(list(terms.values())), terms, outputs["audio_synth"]
+
+        model._eval_forward = tf.function(forward, autograph=False)
+    return model._eval_forward

@@ -82,10 +82,8 @@ def losses_png(train: Sequence[Mapping[str, float]], evals: Sequence[Mapping[str
 
 
 def write_plots(plots_dir: pathlib.Path, *, train: Sequence[Mapping[str, float]],
-                evals: Sequence[Mapping[str, float]], reference: np.ndarray | None = None,
-                resynthesis: np.ndarray | None = None, sample_rate: int = 16000, step: int = 0) -> None:
-    """Write ``losses.png`` and (given an example) ``spectrogram.png`` into ``plots_dir``."""
+                evals: Sequence[Mapping[str, float]], spectrogram: bytes | None = None) -> None:
+    """Write ``losses.png`` and (given its PNG bytes) ``spectrogram.png`` into ``plots_dir``."""
     write_bytes_atomic(pathlib.Path(plots_dir) / "losses.png", losses_png(train, evals))
-    if reference is not None and resynthesis is not None:
-        png = spectrogram_png(reference, resynthesis, sample_rate=sample_rate, title=f"(step {step})")
-        write_bytes_atomic(pathlib.Path(plots_dir) / "spectrogram.png", png)
+    if spectrogram is not None:
+        write_bytes_atomic(pathlib.Path(plots_dir) / "spectrogram.png", spectrogram)

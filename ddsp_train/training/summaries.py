@@ -15,8 +15,6 @@ from typing import Mapping
 import numpy as np
 import tensorflow as tf
 
-from ddsp_train.training import plots
-
 LOGS = "logs"
 HISTORY = "train_history.jsonl"
 
@@ -40,8 +38,8 @@ class Summaries:
             f.write(json.dumps(record) + "\n")
 
     def eval_summaries(self, step: int, metrics: Mapping[str, float], *, reference: np.ndarray,
-                       resynthesis: np.ndarray, sample_rate: int) -> None:
-        """Eval figures, the reference and resynthesised audio, and their spectrogram image."""
+                       resynthesis: np.ndarray, sample_rate: int, spectrogram_png: bytes) -> None:
+        """Eval figures, the reference and resynthesised audio, and their spectrogram image (PNG bytes)."""
         with self.eval_writer.as_default(step=step):
             for name, value in metrics.items():
                 if isinstance(value, (int, float)) and math.isfinite(value):
@@ -51,8 +49,7 @@ class Summaries:
             tf.summary.audio("reference_vs_resynthesis", (pair / max(peak, 1.0))[..., np.newaxis],
                              sample_rate=sample_rate, max_outputs=2, step=step,
                              description="first: the eval example, second: the model's resynthesis")
-            png = plots.spectrogram_png(reference, resynthesis, sample_rate=sample_rate, title=f"(step {step})")
-            tf.summary.image("spectrograms", tf.image.decode_png(png)[tf.newaxis], step=step)
+            tf.summary.image("spectrograms", tf.image.decode_png(spectrogram_png)[tf.newaxis], step=step)
 
     def flush(self) -> None:
         self.train_writer.flush()

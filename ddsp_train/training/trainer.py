@@ -115,7 +115,8 @@ class Trainer:
         return tf.distribute.get_replica_context().merge_call(cross_replica, args=(ok, grads))
 
     def _build_step(self):
-        gradients = tf.function(self._gradients, jit_compile=self.placement.xla)
+        # No autograph: the model has no data-dependent Python control flow, and converting it is slow.
+        gradients = tf.function(self._gradients, jit_compile=self.placement.xla, autograph=False)
 
         def replica_step(batch):
             loss, terms, grads, grad_norm = gradients(batch)
@@ -127,7 +128,7 @@ class Trainer:
             applied = self._apply_if(bad == 0, grads)
             return {"loss": loss, **terms, "grad_norm": grad_norm, "applied": tf.cast(applied, tf.float32)}
 
-        @tf.function
+        @tf.function(autograph=False)
         def step_fn(batch):
             per_replica = self.strategy.run(replica_step, args=(batch,))
             metrics = {k: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
@@ -393,12 +394,13 @@ class _Run:
         history.append(dict(metrics))
         self.latest_eval = {**metrics, "history": history}
         _write_json(path, self.latest_eval)
+        png = plots.spectrogram_png(result.reference, result.resynthesis, sample_rate=self.model.sample_rate,
+                                    title=f"(step {step})")
         self.summaries.eval_summaries(step, result.metrics, reference=result.reference,
-                                      resynthesis=result.resynthesis, sample_rate=self.model.sample_rate)
+                                      resynthesis=result.resynthesis, sample_rate=self.model.sample_rate,
+                                      spectrogram_png=png)
         self.summaries.flush()
-        plots.write_plots(self.model_dir / PLOTS, train=self.summaries.history(), evals=history,
-                          reference=result.reference, resynthesis=result.resynthesis,
-                          sample_rate=self.model.sample_rate, step=step)
+        plots.write_plots(self.model_dir / PLOTS, train=self.summaries.history(), evals=history, spectrogram=png)
         return self.latest_eval
 
     def save(self, step: int) -> None:
