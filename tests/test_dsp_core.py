@@ -170,3 +170,18 @@ def test_time_varying_fft_convolve_gradients_match_closed_form():
         expected_dh[k] += x.numpy()[0, m] * w[0, m:m + taps]
     np.testing.assert_allclose(dx.numpy()[0], expected_dx, atol=1e-4)
     np.testing.assert_allclose(dh.numpy()[0], expected_dh, atol=1e-4)
+
+
+def test_shared_impulse_response_gradient_sums_over_the_batch():
+    rng = np.random.default_rng(8)
+    x = tf.constant(rng.normal(size=(3, 200)), tf.float32)
+    h = tf.constant(rng.normal(size=(1, 15)), tf.float32)
+    w = rng.normal(size=(3, 214))
+    with tf.GradientTape() as tape:
+        tape.watch([x, h])
+        loss = tf.reduce_sum(core.fft_convolve(x, h, padding="full") * tf.constant(w, tf.float32))
+    dx, dh = tape.gradient(loss, [x, h])
+    expected_dh = sum(np.correlate(w[b], x.numpy()[b], mode="valid") for b in range(3))
+    expected_dx = np.stack([np.correlate(w[b], h.numpy()[0], mode="valid") for b in range(3)])
+    np.testing.assert_allclose(dh.numpy()[0], expected_dh, atol=1e-3)
+    np.testing.assert_allclose(dx.numpy(), expected_dx, atol=1e-4)

@@ -309,9 +309,7 @@ def fft_convolve(audio, impulse_response, *, padding: str = "same", delay_compen
     n = _static_dim(audio, 1, "audio")
     ir_size = _static_dim(ir, -1, "impulse_response")
     if ir.shape.rank == 2:
-        fft_size = next_fast_len(n + ir_size - 1)
-        spectrum = tf.signal.rfft(audio, [fft_size]) * tf.signal.rfft(ir, [fft_size])
-        full = tf.signal.irfft(spectrum, [fft_size])[:, : n + ir_size - 1]
+        full = _block_convolve(audio, ir)
     elif ir.shape.rank == 3:
         n_frames = _static_dim(ir, 1, "impulse_response frames")
         hop = frame_hop(n, n_frames) if hop is None else int(hop)
@@ -337,6 +335,7 @@ def fft_convolve(audio, impulse_response, *, padding: str = "same", delay_compen
 def _block_convolve(blocks: tf.Tensor, ir: tf.Tensor) -> tf.Tensor:
     """Full linear convolution of each block ``[..., P]`` with its response ``[..., L]`` -> ``[..., P + L - 1]``.
 
+    A response with batch size 1 is shared by every item of the batch.
     ``y = irfft(rfft(x, F) rfft(h, F))[:P + L - 1]`` with ``F = next_fast_len(P + L - 1)``. The
     gradient is written out as FFT cross-correlations (fewer ops than TensorFlow's complex chain):
     ``dx = irfft(G conj(H))[:P]``, ``dh = irfft(G conj(X))[:L]`` with ``G = rfft(dy, F)``; both
@@ -354,7 +353,10 @@ def _block_convolve(blocks: tf.Tensor, ir: tf.Tensor) -> tf.Tensor:
         def grad(dy):
             g_spec = tf.signal.rfft(dy, [fft_size])
             dx = tf.signal.irfft(g_spec * tf.math.conj(h_spec), [fft_size])[..., :size]
-            dh = tf.signal.irfft(g_spec * tf.math.conj(x_spec), [fft_size])[..., :taps]
+            dh_spec = g_spec * tf.math.conj(x_spec)
+            if h.shape[0] == 1:  # one response shared by the batch: sum its gradient over the batch
+                dh_spec = tf.reduce_sum(dh_spec, axis=0, keepdims=True)
+            dh = tf.signal.irfft(dh_spec, [fft_size])[..., :taps]
             return dx, dh
 
         return y, grad
