@@ -53,8 +53,9 @@ def locked(path: pathlib.Path):
 
 
 def trained_vst_export(tmp_path_factory, request) -> dict:
-    """Train ``vst`` for a few steps on the ``prepared_dataset`` with the real ``ddsp-train``, export
-    it with the real ``ddsp-export``; done once per run. Returns paths and the export's output."""
+    """Train ``vst`` for a few steps on the ``prepared_dataset`` (``ddsp-train``'s library function,
+    in-process), export it with the real ``ddsp-export`` command; done once per run (per xdist
+    run, shared by the workers). Returns paths and the export's output."""
     root = run_shared_dir(tmp_path_factory) / "trained_vst"
     done = root / "done.json"
     with locked(root.parent / "trained_vst.lock"):
@@ -62,9 +63,10 @@ def trained_vst_export(tmp_path_factory, request) -> dict:
             return json.loads(done.read_text())
         dataset = request.getfixturevalue("prepared_dataset")
         model_dir, export_dir = root / "model", root / "export"
-        run("ddsp-train", "--data", dataset, "--model-dir", str(model_dir), "--config", "vst",
-            "--steps", str(TRAIN_STEPS), "--batch-size", "2", "--save-every", str(TRAIN_STEPS),
-            "--eval-every", "1000")
+        from ddsp_train.training.trainer import train
+
+        train(data_dir=dataset, model_dir=model_dir, configs=["vst"], steps=TRAIN_STEPS, batch_size=2,
+              save_every=TRAIN_STEPS, eval_every=1000)
         export = run("ddsp-export", str(model_dir), "--output", str(export_dir), "--name", "tinyvst",
                      "--data", dataset, "--install", "--plugin-dir", str(root / "plugin_models"))
         info = {
@@ -81,18 +83,76 @@ def trained_vst_export(tmp_path_factory, request) -> dict:
 
 
 def pitch_of(audio: np.ndarray, *, sample_rate: int, frame_rate: float = 50.0, fmin: float = 50.0,
-             fmax: float = 2000.0) -> tuple[np.ndarray, np.ndarray]:
-    """An estimate independent of the package: librosa's YIN (frames centred at ``k / frame_rate``)
-    and each frame's RMS, so callers can keep only the frames that sound."""
-    import librosa
+             fmax: float = 2000.0, frame_size: int | None = None,
+             cutoff_hz: float = 2000.0) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame period estimate (numpy only, independent of the package) and RMS, frames centred
+    at ``k / frame_rate`` (about 128 ms long), of the audio low-passed at ``cutoff_hz``.
 
+    YIN's cumulative-mean-normalised difference ``d'(tau)`` over lags ``sr/fmax..sr/fmin``; a
+    harmonic sound of period ``P`` has ``d'(P) ~ 0``. A sound whose spectrum is dominated by, say,
+    its 4th harmonic also dips at ``P/4``, where plain YIN (first dip below a threshold) locks on;
+    here the lag is the smallest local minimum within ``0.02 + 1.5 d'_min`` of the global minimum
+    ``d'_min``, refined by a parabola: the true period, not a fraction or multiple of it.
+    """
+    x = np.asarray(audio, np.float64)
+    # Keep 0..cutoff Hz: whole-sample lags cannot align the high harmonics of a bright sound
+    # (a 0.3-sample error is a large phase error at 7 kHz), which would favour sub-multiples.
+    # It is also upsampled to a 4x finer lag grid (zero-padded spectrum).
+    spectrum = np.fft.rfft(x)
+    spectrum[np.fft.rfftfreq(len(x), 1.0 / sample_rate) > cutoff_hz] = 0.0
+    up = 4
+    x = np.fft.irfft(spectrum, up * len(x)) * up
+    n = up * (frame_size or int(2 ** np.ceil(np.log2(0.128 * sample_rate))))
+    sample_rate = up * sample_rate
     hop = int(round(sample_rate / frame_rate))
-    frame = 2048 if sample_rate <= 24000 else 4096
-    f0 = librosa.yin(np.asarray(audio, np.float32), fmin=fmin, fmax=fmax, sr=sample_rate, frame_length=frame,
-                     hop_length=hop, center=True)
-    rms = librosa.feature.rms(y=np.asarray(audio, np.float32), frame_length=frame, hop_length=hop, center=True)[0]
-    n = min(len(f0), len(rms))
-    return f0[:n], rms[:n]
+    tau_max = min(int(np.ceil(sample_rate / fmin)), n // 2)
+    tau_min = max(int(np.floor(sample_rate / fmax)), 2)
+    w = n - tau_max
+    count = len(x) // hop + 1
+    padded = np.pad(x, (n // 2, n))
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n)[::hop][:count]
+    nfft = 1 << int(np.ceil(np.log2(n + w)))
+    r = np.fft.irfft(np.conj(np.fft.rfft(frames[:, :w], nfft)) * np.fft.rfft(frames, nfft), nfft)[:, :tau_max + 1]
+    c = np.concatenate([np.zeros((count, 1)), np.cumsum(frames * frames, axis=1)], axis=1)
+    lags = np.arange(tau_max + 1)
+    e = c[:, lags + w] - c[:, lags]
+    d = np.maximum(e[:, :1] + e - 2 * r, 0.0)
+    d[:, 0] = 0.0
+    mean = np.cumsum(d[:, 1:], axis=1) / np.arange(1, tau_max + 1)
+    dn = np.ones_like(d)
+    dn[:, 1:] = d[:, 1:] / np.maximum(mean, 1e-12)
+    f0 = np.zeros(count)
+    for i in range(count):
+        v = dn[i]
+        lo = v[tau_min:tau_max]
+        best = lo.min()
+        inner = v[tau_min + 1: tau_max - 1]
+        minima = np.flatnonzero((inner <= v[tau_min: tau_max - 2]) & (inner <= v[tau_min + 2: tau_max])
+                                & (inner <= 0.02 + 1.5 * best)) + tau_min + 1
+        t = int(minima[0]) if minima.size else tau_min + int(np.argmin(lo))
+        a, b, cc = v[t - 1], v[t], v[t + 1]
+        shift = 0.5 * (a - cc) / (a - 2 * b + cc) if (a - 2 * b + cc) > 0 else 0.0
+        f0[i] = sample_rate / (t + shift)
+    rms = np.sqrt(np.mean(frames[:, :n] ** 2, axis=1))
+    return f0, rms
+
+
+def run_in_process(command, *args: str) -> tuple[int, str, str]:
+    """Run a click command through ``ddsp_train.cli.run`` (as its console script does) in this
+    process; returns (exit code, stdout, stderr)."""
+    import contextlib
+    import io
+
+    from ddsp_train import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            cli.run(command, list(args))
+        except SystemExit as e:
+            code = int(e.code or 0)
+    return code, out.getvalue(), err.getvalue()
 
 
 def cents(a, b) -> np.ndarray:

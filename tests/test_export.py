@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from export_support import CHECKER, run, trained_vst_export
+from export_support import CHECKER, run_in_process, trained_vst_export
 
 
 @pytest.fixture(scope="module")
@@ -77,19 +77,20 @@ def test_saved_model_renders_audio_with_and_without_reverb(vst):
 
 
 def test_solo_instrument_refuses_the_tflite_and_writes_the_saved_model(prepared_dataset, tmp_path):
+    from ddsp_train.export import command
+    from ddsp_train.training.trainer import train
+
     model_dir, out = tmp_path / "solo", tmp_path / "export"
     # The solo_instrument recipe with narrower layers (faster); what the plugin objects to is unchanged.
     small = ["RnnFcDecoder.ch=16", "RnnFcDecoder.layers_per_stack=1", "MfccRnnEncoder.rnn_channels=16",
              "Reverb.reverb_length=1000"]
-    run("ddsp-train", "--data", prepared_dataset, "--model-dir", str(model_dir), "--config", "solo_instrument",
-        *[arg for p in small for arg in ("--gin-param", p)],
-        "--steps", "1", "--batch-size", "1", "--save-every", "1", "--eval-every", "1000")
-    proc = run("ddsp-export", str(model_dir), "--output", str(out), "--name", "solo", check=False)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    message = proc.stderr[proc.stderr.index("Error: "):]
-    assert message.startswith("Error: solo.tflite not written") and "Traceback" not in proc.stderr
+    train(data_dir=prepared_dataset, model_dir=model_dir, configs=["solo_instrument"], gin_params=small,
+          steps=1, batch_size=1, save_every=1, eval_every=1000)
+    code, stdout, stderr = run_in_process(command, str(model_dir), "--output", str(out), "--name", "solo")
+    assert code == 2, stdout + stderr
+    assert stderr.startswith("Error: solo.tflite not written") and "Traceback" not in stderr
     for reason in ("MfccRnnEncoder encoder", "loudness input (ld_scaled)", "100 harmonics"):
-        assert reason in message, (reason, message)
+        assert reason in stderr, (reason, stderr)
     assert not (out / "solo.tflite").exists() and not list(out.glob("*.tflite*"))
     info = json.loads((out / "solo.saved_model" / "ddsp_train.json").read_text())
     assert info["inputs"] == ["f0_hz", "loudness_db", "audio"]
@@ -108,7 +109,11 @@ def test_atomic_write_keeps_the_old_file_when_the_write_fails(tmp_path):
 
 
 def test_export_errors_are_one_clear_line(tmp_path):
-    proc = run("ddsp-export", str(tmp_path / "missing"), check=False)
-    assert proc.returncode == 1 and "Error: model folder" in proc.stderr and "Traceback" not in proc.stderr
-    proc = run("ddsp-export", str(tmp_path), "--format", "onnx", check=False)
-    assert proc.returncode == 1 and "--format got onnx" in proc.stderr
+    from ddsp_train.export import command
+
+    code, _, stderr = run_in_process(command, str(tmp_path / "missing"))
+    assert code == 1 and stderr.startswith("Error: model folder") and "does not exist" in stderr
+    code, _, stderr = run_in_process(command, str(tmp_path), "--format", "onnx")
+    assert code == 1 and stderr.startswith("Error: --format got onnx; allowed")
+    code, _, stderr = run_in_process(command, str(tmp_path), "--format", "saved_model", "--install")
+    assert code == 1 and "--install copies the .tflite" in stderr

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from export_support import cents, pitch_of, run, trained_vst_export
+from export_support import cents, pitch_of, run, run_in_process, trained_vst_export
 from ddsp_train import synthetic
+from ddsp_train.transfer import command as transfer_command
 
 INPUT_RATE = 22050
 
@@ -55,8 +56,10 @@ def test_tflite_transfer_follows_the_input_pitch_times_the_shift(vst, melody, tm
 def test_saved_model_transfer_follows_the_input_pitch_times_the_shift(vst, melody, tmp_path):
     path, rendered = melody
     out = tmp_path / "out.wav"
-    run("ddsp-transfer", vst["saved_model"], str(path), "--output", str(out), "--pitch-shift", "-5",
-        "--no-auto-adjust", "--no-reverb", "--f0-method", "yin")
+    code, stdout, stderr = run_in_process(transfer_command, vst["saved_model"], str(path), "--output", str(out),
+                                          "--pitch-shift", "-5", "--no-auto-adjust", "--no-reverb", "--f0-method", "yin")
+    assert code == 0, stdout + stderr
+    assert "through saved_model" in stdout
     assert_follows(out, rendered, -5)
 
 
@@ -99,9 +102,11 @@ def test_midi_file_renders_its_notes_at_their_pitches(vst, tmp_path):
     path = tmp_path / "song.mid"
     song.save(path)
     out = tmp_path / "song.wav"
-    run("ddsp-transfer", vst["tflite"], "--midi", str(path), "--output", str(out), "--no-reverb")
+    code, stdout, stderr = run_in_process(transfer_command, vst["tflite"], "--midi", str(path), "--output", str(out),
+                                          "--no-reverb")
+    assert code == 0, stdout + stderr
     audio, rate = sf.read(out, dtype="float32")
-    assert rate == 16000 and len(audio) >= int(2.9 * rate)
+    assert rate == 16000 and len(audio) == int(round(2.8 * rate))
     f0, rms = pitch_of(audio, sample_rate=rate)
     segments = [(0.15, 0.5, 220.0), (0.75, 1.1, 329.63), (1.35, 1.7, 440.0), (1.88, 2.02, 261.63),
                 (2.15, 2.5, 293.66)]
@@ -113,8 +118,11 @@ def test_midi_file_renders_its_notes_at_their_pitches(vst, tmp_path):
 
 
 def test_transfer_errors_are_one_clear_line(vst, tmp_path):
-    proc = run("ddsp-transfer", vst["tflite"], "--output", str(tmp_path / "x.wav"), check=False)
-    assert proc.returncode == 2 and "give either an INPUT audio file or --midi" in proc.stderr
-    proc = run("ddsp-transfer", str(tmp_path / "nope.tflite"), str(tmp_path / "in.wav"),
-               "--output", str(tmp_path / "x.wav"), check=False)
-    assert proc.returncode == 1 and "Error: model" in proc.stderr and "Traceback" not in proc.stderr
+    code, _, stderr = run_in_process(transfer_command, vst["tflite"], "--output", str(tmp_path / "x.wav"))
+    assert code == 2 and "give either an INPUT audio file or --midi" in stderr
+    code, _, stderr = run_in_process(transfer_command, str(tmp_path / "nope.tflite"), str(tmp_path / "in.wav"),
+                                     "--output", str(tmp_path / "x.wav"))
+    assert code == 1 and stderr.startswith("Error: model") and "does not exist" in stderr
+    code, _, stderr = run_in_process(transfer_command, vst["saved_model"], str(tmp_path / "in.wav"),
+                                     "--output", str(tmp_path / "x.mp3"))
+    assert code == 1 and "must end in .wav or .flac" in stderr
