@@ -27,7 +27,10 @@ from ddsp_train import cli
 def command(model_dir, output, name, checkpoint, formats, install, plugin_dir, data_dir):
     """Export MODEL_DIR (written by ddsp-train) for the DDSP-VST plugin, and self-check the file.
 
-    Example: ddsp-export runs/violin --data data/violin --name Violin --install
+    \b
+    Examples:
+      ddsp-export runs/violin --data data/violin --name Violin --install
+      ddsp-export runs/violin_solo --format saved_model
     """
     from ddsp_train.exporting.exporter import export_model
 

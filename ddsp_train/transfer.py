@@ -24,16 +24,19 @@ from ddsp_train import cli
 @click.option("--reverb/--no-reverb", default=True, show_default=True,
               help="Reverb: the learned one for a SavedModel, a simple room for a .tflite.")
 @click.option("--f0-method", default=None,
-              help="Pitch tracker for audio input  [default: the fastest accurate one available, see --help]")
+              help="Pitch tracker for audio input: yin (fast: the whole chain runs > 20x real time), "
+                   "network (more accurate, slower on CPU) or pyin (about 1x real time)  [default: yin]")
 @click.option("--sample-rate", type=click.IntRange(8000, 192000), default=None,
               help="Output rate for --midi  [default: the model's rate]")
 def command(model, input, midi, output, pitch_shift, gain_db, auto_adjust, reverb, f0_method, sample_rate):
     """Play INPUT (audio, any format and rate) or --midi SONG.mid through MODEL
     (a NAME.tflite or NAME.saved_model from ddsp-export) and write --output.
 
-    Example: ddsp-transfer Violin.tflite singing.wav --output violin.wav --pitch-shift 12
-
-    Example: ddsp-transfer Violin.tflite --midi song.mid --output song.wav
+    \b
+    Examples:
+      ddsp-transfer Violin.tflite singing.wav --output violin.wav --pitch-shift 12
+      ddsp-transfer Violin.saved_model singing.wav --output violin.wav
+      ddsp-transfer Violin.tflite --midi song.mid --output song.wav
     """
     from ddsp_train.realtime.player import transfer_file
 

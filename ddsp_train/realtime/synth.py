@@ -12,14 +12,14 @@ DDSP-VST plugin's synth does, so a user hears what the plugin would play:
   (a harmonic whose interpolated frequency crosses Nyquist is muted on those samples).
 - **Noise part.** The magnitudes (65 bands, 0..Nyquist) become a 128-tap FIR by frequency
   sampling (inverse real FFT, zero-phase Hann window, made causal: the same design as
-  ``dsp.core.frequency_sampling_fir``) that filters uniform white noise in [-1, 1); the filter
+  ``dsp.fir.frequency_sampling_fir``) that filters uniform white noise in [-1, 1); the filter
   tail of one block is overlap-added into the next.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ddsp_train.dsp.core import frequency_sampling_fir
+from ddsp_train.dsp.fir import frequency_sampling_fir
 
 NOISE_TAPS = 128
 

@@ -1,0 +1,110 @@
+"""Export and real-time figures: per-frame latency and real-time factor of the plugin .tflite,
+the whole ddsp-transfer chain's real-time factor on one core, file sizes.
+
+Without MODEL_DIR it builds the ``vst`` recipe (untrained weights: the speed of a model does not
+depend on its weights) for 16 kHz / 50 Hz / 4 s; with MODEL_DIR it exports that trained model.
+The chain is timed on a synthesized melody (``--seconds``), pinned to one CPU core, for each
+pitch tracker in ``--f0-methods`` (pyin is far too slow for real time and is left out by default).
+
+\b
+Example:
+  python scripts/bench_export.py --seconds 30
+  python scripts/bench_export.py runs/violin --data data/violin --f0-methods network,yin
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import tempfile
+import time
+
+import click
+import numpy as np
+
+
+def _build_vst(output: pathlib.Path) -> pathlib.Path:
+    """Export an untrained vst model (built from the packaged recipe) into ``output``."""
+    from ddsp_train.exporting import metadata, plugin_tflite, saved_model
+    from ddsp_train.exporting.atomic import write_bytes_atomic
+    from ddsp_train.training import gin_config
+
+    info = {"sample_rate": 16000, "frame_rate": 50, "example_secs": 4.0, "f0_method": "yin",
+            "statistics": {"mean_min_pitch_note": 55.0, "mean_max_pitch_note": 79.0,
+                           "mean_min_pitch_note_hz": 196.0, "mean_max_pitch_note_hz": 783.99,
+                           "mean_min_power_note": -40.0, "mean_max_power_note": -15.0}}
+    gin_config.parse(config_files=[str(gin_config.resolve_config("vst"))], bindings=[], dataset_info=info)
+    model = gin_config.build_model(dataset_info=info)
+    model.build_from_timing()
+    meta = metadata.build_metadata(dataset_info=info, num_harmonics=60, num_noise_amps=65)
+    path = write_bytes_atomic(output / "vst.tflite",
+                              metadata.append_metadata(plugin_tflite.convert_step_model(model), meta))
+    saved_model.write_saved_model(model, output / "vst.saved_model", metadata=meta)
+    return path
+
+
+def _size(path: pathlib.Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
+
+
+@click.command()
+@click.argument("model_dir", required=False, type=click.Path(path_type=pathlib.Path))
+@click.option("--data", "data_dir", type=click.Path(path_type=pathlib.Path), default=None)
+@click.option("--seconds", type=float, default=30.0, show_default=True, help="Length of the transfer input.")
+@click.option("--f0-methods", default="yin,network", show_default=True)
+@click.option("--calls", type=int, default=1000, show_default=True)
+def main(model_dir, data_dir, seconds, f0_methods, calls):
+    """Print the export and transfer figures."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+    from ddsp_train import synthetic
+    from ddsp_train.exporting.selfcheck import time_calls
+    from ddsp_train.pitch import available_trackers, get_tracker
+    from ddsp_train.realtime.player import load_player, transfer_audio
+
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="bench-export-"))
+    started = time.perf_counter()
+    if model_dir is None:
+        tflite = _build_vst(tmp)
+        saved = tmp / "vst.saved_model"
+        source = "vst recipe, untrained weights"
+    else:
+        from ddsp_train.exporting.exporter import export_model
+
+        result = export_model(model_dir, output_dir=tmp, name="bench", data_dir=data_dir, echo=lambda s: None)
+        tflite, saved, source = result.tflite, result.saved_model, f"{model_dir} step {result.step}"
+    export_secs = time.perf_counter() - started
+    content = tflite.read_bytes()
+    figures = {"model": source, "export_seconds": round(export_secs, 1),
+               "tflite_bytes": len(content), "saved_model_bytes": _size(saved)}
+    for xnnpack in (False, True):
+        median, p99 = time_calls(content, calls=calls, xnnpack=xnnpack)
+        tag = "xnnpack" if xnnpack else "builtin_no_delegates"
+        figures[f"latency_us_median_{tag}"] = round(median, 1)
+        figures[f"latency_us_p99_{tag}"] = round(p99, 1)
+        figures[f"control_model_realtime_factor_{tag}"] = round(20000.0 / median, 1)
+
+    melody = synthetic.demo_phrase(seconds=seconds, seed=1, timbre="flute", sample_rate=44100,
+                                   low_midi=60, high_midi=76)
+    for kind, path in (("tflite", tflite), ("saved_model", saved)):
+        player = load_player(path)
+        for method in [m.strip() for m in f0_methods.split(",") if m.strip()]:
+            if method not in available_trackers():
+                figures[f"chain_{kind}_{method}"] = "not available"
+                continue
+            tracker = get_tracker(method)
+            transfer_audio(player, melody.audio[: 44100 * 2], sample_rate=44100, tracker=tracker, reverb=False)
+            _, report = transfer_audio(player, melody.audio, sample_rate=44100, tracker=tracker, reverb=True)
+            figures[f"chain_{kind}_{method}"] = {
+                "realtime_factor": round(report.realtime_factor, 1),
+                "seconds_features": round(report.seconds_features, 2),
+                "seconds_model": round(report.seconds_model, 2),
+                "seconds_synth": round(report.seconds_synth, 2),
+                "seconds_total": round(report.seconds_total, 2),
+            }
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
