@@ -2,7 +2,7 @@
 
 Batch 16 x 4 s at 16 kHz (64000 samples, 201 frames), 60 harmonics (f0 100..1000 Hz, all 60
 harmonics audible somewhere in the batch; ``harmonic_f0>=200``: 200..1000 Hz, 40 audible), 65 noise
-bands, a 1 s trainable reverb, the 6-scale spectral loss (``all``: harmonic + noise + add + reverb
+bands, a 1 s trainable reverb, the alternative synths (64 sinusoids; 8 wavetables of 2048), the 6-scale spectral loss (``all``: harmonic + noise + add + reverb
 + loss); each piece eager, in tf.function, and in
 tf.function(jit_compile=True). Prints the median wall-clock and CPU (all threads) milliseconds
 over --repeats runs; on a shared machine the CPU time is the steadier figure.
@@ -26,6 +26,8 @@ N_SAMPLES, N_FRAMES, SAMPLE_RATE = 64000, 201, 16000
 def make_pieces(batch: int):
     harmonic = synths.Harmonic(N_SAMPLES, SAMPLE_RATE)
     harmonic_window = synths.Harmonic(N_SAMPLES, SAMPLE_RATE, amp_resample_method="window", name="hw")
+    sinusoidal = synths.Sinusoidal(N_SAMPLES, SAMPLE_RATE)
+    wavetable = synths.Wavetable(N_SAMPLES, SAMPLE_RATE, n_wavetables=8, wavetable_size=2048)
     filtered = noise.FilteredNoise(N_SAMPLES)
     rev = reverb.Reverb(reverb_length=16000)
     loss = losses.SpectralLoss()
@@ -41,6 +43,9 @@ def make_pieces(batch: int):
         "f0_hz": tf.random.uniform([batch, N_FRAMES, 1], 100.0, 1000.0),
         "f0_high": tf.random.uniform([batch, N_FRAMES, 1], 200.0, 1000.0),  # 40 of 60 harmonics audible
         "mags": tf.random.normal([batch, N_FRAMES, 65]),
+        "sin_amps": tf.random.normal([batch, N_FRAMES, 64]),
+        "sin_freqs": tf.random.normal([batch, N_FRAMES, 64]),
+        "wt_amps": tf.random.normal([batch, N_FRAMES, 8]),
         "audio": tf.random.normal([batch, N_SAMPLES]) * 0.1,
         "target": tf.random.normal([batch, N_SAMPLES]) * 0.1,
     }
@@ -55,6 +60,10 @@ def make_pieces(batch: int):
                              ["amps", "dist"], []),
         "harmonic_window": (lambda: out_sum(harmonic_window(inputs["amps"], inputs["dist"], inputs["f0_hz"])),
                             ["amps", "dist"], []),
+        "sinusoidal": (lambda: out_sum(sinusoidal(inputs["sin_amps"], inputs["sin_freqs"])),
+                       ["sin_amps", "sin_freqs"], []),
+        "wavetable": (lambda: out_sum(wavetable(inputs["wt_amps"], inputs["f0_hz"])), ["wt_amps"],
+                      wavetable.trainable_variables),
         "noise": (lambda: out_sum(filtered(inputs["mags"])), ["mags"], []),
         "reverb": (lambda: out_sum(rev(inputs["audio"])), ["audio"], rev.trainable_variables),
         "loss": (lambda: loss(inputs["target"], inputs["audio"]), ["audio"], []),
@@ -78,7 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--pieces", default="harmonic,harmonic_f0>=200,harmonic_window,noise,reverb,loss,all")
+    parser.add_argument("--pieces", default="harmonic,harmonic_f0>=200,harmonic_window,sinusoidal,wavetable,noise,reverb,loss,all")
     parser.add_argument("--modes", default="eager,graph,xla")
     args = parser.parse_args()
     inputs, pieces = make_pieces(args.batch)

@@ -241,6 +241,42 @@ def harmonic_synthesis(f0_hz, harmonic_amplitudes, *, n_samples: int, sample_rat
     return audio[:, :n_samples]
 
 
+def sinusoidal_synthesis(frequencies, amplitudes, *, n_samples: int, sample_rate: float,
+                         amp_resample_method: str = "linear", hop: int | None = None) -> tf.Tensor:
+    """Free sinusoids from frame-rate frequencies and amplitudes ``[B, T, K]`` -> audio ``[B, n_samples]``.
+
+    The same signal as ``oscillator_bank(upsample_linear(f), upsample(a))`` but blockwise: with
+    ``f`` linear inside block ``j`` (``f[j hop + h] = f_j + d_j h / hop``, ``d_j = f_{j+1} - f_j``)
+    the phase has the closed form
+    ``phi[j hop + h] = Phi_j + (2 pi / sr) (h f_j + d_j h (h - 1) / (2 hop))``,
+    ``Phi_j = (2 pi / sr) sum_{i<j} (hop f_i + d_i (hop - 1) / 2) mod 2 pi`` (a frame-rate float64
+    cumsum), so no audio-rate cumsum is needed; ``y = (1 - t) sin(phi) @ a_j + t sin(phi) @ a_{j+1}``.
+    A sinusoid is silenced for a whole block when it reaches Nyquist at either end.
+    """
+    frequencies, amplitudes = _f32(frequencies), _f32(amplitudes)
+    if amp_resample_method not in ("linear", "window"):
+        raise ValueError(f"amp_resample_method must be 'linear' or 'window', got {amp_resample_method!r}")
+    f_left, f_right, hop, n_blocks = _block_ends(frequencies, n_samples, hop)
+    a_left, a_right, _, _ = _block_ends(amplitudes, n_samples, hop)
+    delta = f_right - f_left  # [B, J, K]
+    scale = 2.0 * np.pi / float(sample_rate)
+    advance = tf.cast(hop * f_left + delta * ((hop - 1) / 2.0), tf.float64) * scale
+    starts = tf.cast(tf.math.floormod(tf.cumsum(advance, axis=1, exclusive=True), 2.0 * np.pi), tf.float32)
+    h = np.arange(hop, dtype=np.float64)
+    c1 = tf.constant(scale * h, tf.float32)[:, None]  # [hop, 1]
+    c2 = tf.constant(scale * h * (h - 1) / (2.0 * hop), tf.float32)[:, None]
+    phase = starts[:, :, None, :] + c1 * f_left[:, :, None, :] + c2 * delta[:, :, None, :]  # [B, J, hop, K]
+    keep = tf.cast(tf.maximum(f_left, f_right) < sample_rate / 2.0, tf.float32)
+    weights = tf.stack([a_left * keep, a_right * keep], axis=-1)  # [B, J, K, 2]
+    ends = tf.matmul(tf.sin(phase), weights)  # [B, J, hop, 2]
+    t = h / hop
+    if amp_resample_method == "window":
+        t = 0.5 - 0.5 * np.cos(np.pi * t)
+    t = tf.constant(t, tf.float32)
+    audio = ends[..., 0] + (ends[..., 1] - ends[..., 0]) * t
+    return tf.reshape(audio, [-1, n_blocks * hop])[:, :n_samples]
+
+
 def oscillator_bank(frequencies, amplitudes, *, sample_rate: float) -> tf.Tensor:
     """Audio-rate oscillators ``[B, N, K]`` -> ``y[n] = sum_k a_k[n] sin(phi_k[n])``.
 

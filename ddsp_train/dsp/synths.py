@@ -77,8 +77,9 @@ class Sinusoidal(Processor):
     Controls: ``a = amp_scale_fn(amplitudes)``, ``f = freq_scale_fn(frequencies)`` (Hz; default
     ``20 * 400 ** sigmoid(x)``, 20 Hz..8 kHz), ``a = 0`` where ``f >= sr / 2``.
     Signal: ``y[n] = sum_k a_k[n] sin(phi_k[n])``, ``phi_k = phase_from_frequency(f_k)``,
-    frequencies upsampled linearly, amplitudes linearly or with windows; oscillators at or above
-    Nyquist are silenced sample by sample. Costs ``[B, n_samples, K]`` memory (no f0 structure).
+    frequencies upsampled linearly, amplitudes linearly or with windows; a sinusoid is silenced
+    for a block where it reaches Nyquist (:func:`ddsp_train.dsp.core.sinusoidal_synthesis`).
+    Costs ``[B, n_samples, K]`` memory (no f0 structure to share).
     """
 
     def __init__(self, n_samples: int = 64000, sample_rate: int = 16000, amp_scale_fn: ScaleFn = core.exp_sigmoid,
@@ -103,9 +104,9 @@ class Sinusoidal(Processor):
         return {"amplitudes": amplitudes, "frequencies": frequencies}
 
     def get_signal(self, amplitudes, frequencies):
-        frequencies = core.upsample_linear(frequencies, self.n_samples, self.hop)
-        amplitudes = core.upsample(amplitudes, self.n_samples, self.amp_resample_method, self.hop)
-        return core.oscillator_bank(frequencies, amplitudes, sample_rate=self.sample_rate)
+        return core.sinusoidal_synthesis(frequencies, amplitudes, n_samples=self.n_samples,
+                                         sample_rate=self.sample_rate,
+                                         amp_resample_method=self.amp_resample_method, hop=self.hop)
 
 
 def _harmonic_tables(n_wavetables: int, size: int) -> np.ndarray:
