@@ -1,7 +1,6 @@
 """Shared fixtures: a small prepared dataset made by the real pipeline from synthesized audio."""
 import os
 
-import numpy as np
 import pytest
 import soundfile as sf
 

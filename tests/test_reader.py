@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ddsp_train import features
 from ddsp_train.data import examples as ex_lib
 from ddsp_train.data.reader import load_dataset_info, read_dataset
 from ddsp_train.errors import UserError

@@ -24,7 +24,6 @@ import glob
 import hashlib
 import json
 import logging
-import math
 import os
 import shutil
 import sys
