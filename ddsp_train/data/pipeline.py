@@ -576,7 +576,11 @@ def prepare_dataset(
     say(f"Checking {len(paths)} file(s)...")
 
     records, usable = [], []
-    for path, source in paths:
+    last_note = time.time()
+    for n_checked, (path, source) in enumerate(paths):
+        if time.time() - last_note > 5:
+            say(f"  checked {n_checked}/{len(paths)} files")
+            last_note = time.time()
         info, digest, reason = check_file(path, config=config)
         record = {"path": os.path.abspath(path), "source": source, "status": "skipped" if reason else "used",
                   "reason": reason, "seconds": round(info.seconds, 3) if info else None, "split": None,
