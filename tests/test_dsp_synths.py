@@ -1,5 +1,6 @@
 """Harmonic, sinusoidal and wavetable synths against sums of np.sin."""
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from ddsp_train.dsp import core, synths
@@ -121,3 +122,12 @@ def test_sinusoidal_blockwise_phase_equals_audio_rate_oscillator_bank():
             phase = np.concatenate([[0.0], np.cumsum(2 * np.pi * f / SR)[:-1]])
             reference[b] += a * np.sin(phase)
     np.testing.assert_allclose(blockwise, reference, atol=1e-3)
+
+
+def test_two_dimensional_f0_is_accepted_and_bad_ranks_rejected():
+    synth = synths.Harmonic(N, SR, scale_fn=None)
+    three = synth(const(1.0), const(1.0, 3), const(300.0)).numpy()
+    two = synth(const(1.0)[..., 0], const(1.0, 3), const(300.0)[..., 0]).numpy()
+    np.testing.assert_array_equal(two, three)
+    with pytest.raises(ValueError, match="frames, channels"):
+        synth(const(1.0)[0, :, 0], const(1.0, 3), const(300.0))

@@ -23,6 +23,16 @@ def _check_rate(n_samples: int, sample_rate: float) -> None:
         raise ValueError(f"n_samples and sample_rate must be positive, got {n_samples}, {sample_rate}")
 
 
+def _frames(x) -> tf.Tensor:
+    """Frame-rate control as float32 ``[B, T, C]`` (a ``[B, T]`` input gets ``C = 1``)."""
+    x = core._f32(x)
+    if x.shape.rank == 2:
+        x = x[:, :, tf.newaxis]
+    if x.shape.rank != 3:
+        raise ValueError(f"frame-rate controls must be [batch, frames, channels], got shape {x.shape}")
+    return x
+
+
 def _check_method(method: str) -> str:
     if method not in ("linear", "window"):
         raise ValueError(f"amp_resample_method must be 'linear' or 'window', got {method!r}")
@@ -54,7 +64,7 @@ class Harmonic(Processor):
         self.hop = hop
 
     def get_controls(self, amplitudes, harmonic_distribution, f0_hz):
-        amplitudes, distribution, f0_hz = core._f32(amplitudes), core._f32(harmonic_distribution), core._f32(f0_hz)
+        amplitudes, distribution, f0_hz = _frames(amplitudes), _frames(harmonic_distribution), _frames(f0_hz)
         if self.scale_fn is not None:
             amplitudes = self.scale_fn(amplitudes)
             distribution = self.scale_fn(distribution)
@@ -95,7 +105,7 @@ class Sinusoidal(Processor):
         self.hop = hop
 
     def get_controls(self, amplitudes, frequencies):
-        amplitudes, frequencies = core._f32(amplitudes), core._f32(frequencies)
+        amplitudes, frequencies = _frames(amplitudes), _frames(frequencies)
         if self.amp_scale_fn is not None:
             amplitudes = self.amp_scale_fn(amplitudes)
         if self.freq_scale_fn is not None:
@@ -149,13 +159,13 @@ class Wavetable(Processor):
             initializer=lambda shape, dtype=None: tf.constant(init, dtype or tf.float32))
 
     def get_controls(self, amplitudes, f0_hz, wavetables=None):
-        amplitudes = core._f32(amplitudes)
+        amplitudes = _frames(amplitudes)
         if int(amplitudes.shape[-1]) not in (1, self.n_wavetables):
             raise ValueError(f"Wavetable amplitudes need 1 or {self.n_wavetables} channels, got {amplitudes.shape}")
         if self.scale_fn is not None:
             amplitudes = self.scale_fn(amplitudes)
         tables = tf.convert_to_tensor(self.wavetables) if wavetables is None else core._f32(wavetables)
-        return {"amplitudes": amplitudes, "f0_hz": core._f32(f0_hz), "wavetables": tables}
+        return {"amplitudes": amplitudes, "f0_hz": _frames(f0_hz), "wavetables": tables}
 
     def get_signal(self, amplitudes, f0_hz, wavetables):
         f0 = core.upsample_linear(f0_hz, self.n_samples, self.hop)[:, :, 0]
