@@ -117,3 +117,26 @@ def test_export_errors_are_one_clear_line(tmp_path):
     assert code == 1 and stderr.startswith("Error: --format got onnx; allowed")
     code, _, stderr = run_in_process(command, str(tmp_path), "--format", "saved_model", "--install")
     assert code == 1 and "--install copies the .tflite" in stderr
+
+
+def test_selfcheck_fails_loudly_when_file_and_model_disagree(vst):
+    from ddsp_train.errors import UserError
+    from ddsp_train.exporting.exporter import eval_examples
+    from ddsp_train.exporting.metadata import read_metadata
+    from ddsp_train.exporting.selfcheck import selfcheck_plugin_model
+    from ddsp_train.training.checkpoints import load_model
+
+    content = pathlib.Path(vst["tflite"]).read_bytes()
+    model, _ = load_model(vst["model_dir"], step=3)
+    examples, source = eval_examples(pathlib.Path(vst["dataset"]), count=1)
+    assert examples and "eval" in source
+    meta = dict(read_metadata(content), mean_max_power_note=-1.0)
+    dense = model.decoder.dense_out
+    dense.kernel.assign(dense.kernel * 1.05)  # the Keras model no longer matches the file
+    result = selfcheck_plugin_model(content, model=model, examples=examples, expected_metadata=meta, calls=10)
+    failures = " | ".join(result.failures)
+    assert "metadata equals what was written (differs: ['mean_max_power_note'])" in failures
+    assert "streaming == offline for amplitude" in failures
+    assert result.max_abs_diff["amplitude"] > 1e-4
+    with pytest.raises(UserError, match="self-check of the exported model failed"):
+        result.raise_if_failed()

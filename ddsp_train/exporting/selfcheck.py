@@ -89,7 +89,10 @@ class SelfCheckResult:
 
 
 def check_interface(content: bytes, result: SelfCheckResult, *, expected_metadata: Mapping[str, Any] | None) -> bool:
-    """Loads with builtin ops only; names, float32 shapes; metadata present and equal to ``expected_metadata``."""
+    """Loads with builtin ops only; names, float32 shapes; metadata present and equal to ``expected_metadata``.
+
+    Returns whether the file can be streamed (it loads, with the right names and shapes).
+    """
     try:
         interpreter = builtin_interpreter(content)
         interpreter.allocate_tensors()
@@ -110,11 +113,12 @@ def check_interface(content: bytes, result: SelfCheckResult, *, expected_metadat
         if d is not None:
             result.check(int(np.prod(d["shape"])) == size and d["dtype"] == np.float32,
                          f"{name} is float32 of {size} values (got {d['shape'].tolist()} {np.dtype(d['dtype']).name})")
+    playable = result.ok  # names and shapes right: the file can be streamed
     try:
         meta = read_metadata(content)
     except UserError as e:
         result.check(False, f"metadata.json appended as a zip ({e.message})")
-        return False
+        return playable
     missing = [k for k in PLUGIN_KEYS if k not in meta]
     result.check(not missing, f"metadata has the plugin's keys (missing: {missing or 'none'})")
     if expected_metadata is not None:
@@ -125,7 +129,7 @@ def check_interface(content: bytes, result: SelfCheckResult, *, expected_metadat
         plo, phi = float(meta["mean_min_power_note"]), float(meta["mean_max_power_note"])
         result.check(8.0 < lo < hi < 12600.0, f"pitch range {lo:.1f}..{hi:.1f} Hz is ordered and audible")
         result.check(-120.0 <= plo < phi <= 0.0, f"power range {plo:.1f}..{phi:.1f} dB is ordered, in [-120, 0]")
-    return result.ok
+    return playable
 
 
 def stream_vs_keras(content: bytes, model: Any, examples: Iterable[Mapping[str, np.ndarray]],
