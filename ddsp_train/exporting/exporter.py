@@ -112,8 +112,9 @@ def export_model(
 ) -> ExportResult:
     """Export the model of ``model_dir`` (see the module docstring); returns what was written.
 
-    ``data_dir`` is the prepared dataset whose eval examples the self-check streams; without it,
-    synthesized features over the model's trained ranges are used (and the output says so).
+    ``data_dir`` is the prepared dataset whose eval examples the self-check streams (default: the
+    ``data_dir`` recorded in MODEL_DIR's ``dataset.json``, when present and still there); without
+    one, synthesized features over the model's trained ranges are used (and the output says so).
     Raises :class:`ExportRefused` (after writing the SavedModel) when the plugin cannot run the
     model and ``tflite`` was asked for; UserError when the self-check fails.
     """
@@ -134,6 +135,9 @@ def export_model(
         raise UserError(f"--data {data_dir} is not a prepared dataset (no dataset.json)")
 
     model, dataset_info = load_model(model_dir, step=checkpoint)
+    if data_dir is None and dataset_info.get("data_dir"):
+        recorded = pathlib.Path(dataset_info["data_dir"])  # where the model was trained from, if recorded
+        data_dir = recorded if (recorded / "dataset.json").exists() else None
     result = ExportResult(step=getattr(model, "restored_step", None))
     echo(f"Loaded {model_dir} at step {result.step}.")
     harmonics = dict(getattr(model.decoder, "output_splits", ())).get("harmonic_distribution", 0)
