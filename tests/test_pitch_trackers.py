@@ -18,9 +18,19 @@ def phrase():
     return synthetic.demo_phrase(seconds=8.0, seed=5, timbre="reed")
 
 
+_TRACKED = {}
+
+
+def tracked(phrase, method):
+    """Each tracker's output on ``phrase``, computed once per test session."""
+    if method not in _TRACKED:
+        _TRACKED[method] = get_tracker(method).track(phrase.audio, sample_rate=16000, frame_rate=50)
+    return _TRACKED[method]
+
+
 @pytest.mark.parametrize("method, bar", [("yin", 0.95), ("pyin", 0.95)])
 def test_tracker_accuracy_and_confidence(phrase, method, bar):
-    f0, conf = get_tracker(method).track(phrase.audio, sample_rate=16000, frame_rate=50)
+    f0, conf = tracked(phrase, method)
     assert f0.dtype == np.float32 and conf.dtype == np.float32
     assert len(f0) == len(conf) == len(phrase.audio) // 320 + 1 == len(phrase.f0_hz)
     assert accuracy(f0, phrase.f0_hz) >= bar
@@ -34,7 +44,7 @@ def test_tracker_accuracy_and_confidence(phrase, method, bar):
 @pytest.mark.parametrize("method", ["yin", "pyin"])
 def test_unvoiced_f0_does_not_jump(phrase, method):
     tracker = get_tracker(method)
-    f0, conf = tracker.track(phrase.audio, sample_rate=16000, frame_rate=50)
+    f0, conf = tracked(phrase, method)
     unvoiced = conf < tracker.voiced_threshold
     midi = 12 * np.log2(f0)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], unvoiced.astype(int), [0]])))
