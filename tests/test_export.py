@@ -1,6 +1,7 @@
 """ddsp-export on real trained models: the plugin contract, the self-check, metadata, refusal, atomicity."""
 import io
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -140,3 +141,17 @@ def test_selfcheck_fails_loudly_when_file_and_model_disagree(vst):
     assert result.max_abs_diff["amplitude"] > 1e-4
     with pytest.raises(UserError, match="self-check of the exported model failed"):
         result.raise_if_failed()
+
+
+def test_atomic_writes_give_the_usual_permissions(tmp_path):
+    from ddsp_train.exporting.atomic import atomic_directory, write_bytes_atomic
+
+    mask = os.umask(0o022)
+    try:
+        path = write_bytes_atomic(tmp_path / "a.tflite", b"x")
+        with atomic_directory(tmp_path / "m.saved_model") as folder:
+            (folder / "f").write_bytes(b"y")
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "m.saved_model").stat().st_mode & 0o777 == 0o755
