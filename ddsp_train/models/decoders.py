@@ -65,6 +65,7 @@ class RnnFcDecoder(keras.layers.Layer):
         self.input_keys = tuple(input_keys)
         self.output_splits = tuple((str(k), int(n)) for k, n in output_splits)
         self.input_stacks = [FcStack(ch, layers_per_stack, name=f"in_{k}") for k in self.input_keys]
+        # The GRU layer holds the weights; its cell runs one frame (step) and _gru_sequence a sequence.
         self.rnn = keras.layers.GRU(self.rnn_channels, return_sequences=True, return_state=True, name="gru")
         self.out_stack = FcStack(ch, layers_per_stack, name="out_stack")
         self.dense_out = keras.layers.Dense(sum(n for _, n in self.output_splits), name="dense_out")
@@ -81,11 +82,38 @@ class RnnFcDecoder(keras.layers.Layer):
         sizes = [n for _, n in self.output_splits]
         return dict(zip((k for k, _ in self.output_splits), tf.split(x, sizes, axis=-1)))
 
+    def _gru_sequence(self, x: tf.Tensor, initial_state: tf.Tensor | None) -> tuple[tf.Tensor, tf.Tensor]:
+        """The GRU layer's recurrence (Keras' ``reset_after`` GRU cell, the same weights) over ``[B, T, d]``.
+
+        With ``[x_z, x_r, x_h] = x_t W + b_in`` computed for all frames in one matmul and
+        ``[h_z, h_r, h_h] = h_{t-1} U + b_rec``: ``z = sigmoid(x_z + h_z)``, ``r = sigmoid(x_r + h_r)``,
+        ``h~ = tanh(x_h + r * h_h)``, ``h_t = z * h_{t-1} + (1 - z) * h~``. Only the recurrent matmul
+        stays inside the loop, which makes training several times cheaper on CPU than Keras' loop.
+        """
+        if not self.rnn.built:
+            self.rnn.build(x.shape)
+        cell = self.rnn.cell
+        kernel, recurrent = tf.cast(cell.kernel, x.dtype), tf.cast(cell.recurrent_kernel, x.dtype)
+        input_bias, recurrent_bias = tf.unstack(tf.cast(cell.bias, x.dtype))
+        projected = tf.transpose(tf.tensordot(x, kernel, 1) + input_bias, [1, 0, 2])  # [T, B, 3U]
+        if initial_state is None:
+            initial_state = tf.zeros([tf.shape(x)[0], self.rnn_channels], x.dtype)
+
+        def step(h, x_t):
+            x_z, x_r, x_h = tf.split(x_t, 3, axis=-1)
+            h_z, h_r, h_h = tf.split(tf.matmul(h, recurrent) + recurrent_bias, 3, axis=-1)
+            z = tf.sigmoid(x_z + h_z)
+            candidate = tf.tanh(x_h + tf.sigmoid(x_r + h_r) * h_h)
+            return z * h + (1.0 - z) * candidate
+
+        states = tf.scan(step, projected, initializer=tf.cast(initial_state, x.dtype))  # [T, B, U]
+        return tf.transpose(states, [1, 0, 2]), states[-1]
+
     def call(self, inputs: Mapping[str, tf.Tensor], initial_state: tf.Tensor | None = None) -> dict[str, tf.Tensor]:
         """Whole sequences ``[B, T, d]`` -> heads ``[B, T, n]`` and the final ``state`` ``[B, rnn]``."""
         stacks = self._stacks(inputs)
         x = tf.concat(stacks, axis=-1)
-        rnn_out, state = self.rnn(x, initial_state=None if initial_state is None else [initial_state])
+        rnn_out, state = self._gru_sequence(x, initial_state)
         outputs = self._heads(stacks, rnn_out)
         outputs["state"] = tf.cast(state, tf.float32)
         return outputs
