@@ -158,3 +158,16 @@ def test_metadata_zip_is_appended_and_readable():
         assert z.namelist() == ["metadata.json"]
         assert json.loads(z.read("metadata.json")) == meta == read_metadata(content)
     assert meta["mean_max_power_note"] == -12.5 and meta["frame_size"] == 1024
+
+
+def test_room_reverb_is_dry_plus_wet_convolution_with_a_decaying_unit_energy_response():
+    from ddsp_train.realtime.player import room_reverb
+
+    x = np.zeros(3000, np.float32)
+    x[0] = 1.0  # an impulse returns (1 - wet) delta + wet * h
+    y = room_reverb(x, sample_rate=1000, seconds=1.0, wet=0.25, seed=2)
+    h = (y - 0.75 * x) / 0.25
+    assert np.sum(h[:1000] ** 2) == pytest.approx(1.0, rel=1e-4) and np.abs(h[1000:]).max() < 1e-6
+    early, late = np.sum(h[:100] ** 2), np.sum(h[900:1000] ** 2)
+    assert late < 1e-3 * early  # 60 dB of decay over the second
+    np.testing.assert_allclose(room_reverb(x, sample_rate=1000, wet=0.0), x, atol=1e-7)

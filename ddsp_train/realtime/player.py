@@ -169,14 +169,16 @@ def room_reverb(audio: np.ndarray, *, sample_rate: int, seconds: float = 1.0, we
     ``y = (1 - wet) x + wet * (x * h)``, ``h[n] = g * e[n] * 10 ** (-3 n / (seconds * sr))``
     (white noise ``e`` decaying by 60 dB over ``seconds``, ``g`` normalising ``sum h^2`` to 1).
     The output keeps the input's length."""
-    from scipy.signal import fftconvolve
-
     n = max(1, int(seconds * sample_rate))
     rng = np.random.default_rng(seed)
     h = rng.standard_normal(n) * 10.0 ** (-3.0 * np.arange(n) / n)
     h /= np.sqrt(np.sum(h * h))
     audio = np.asarray(audio, np.float64)
-    return ((1 - wet) * audio + wet * fftconvolve(audio, h)[: len(audio)]).astype(np.float32)
+    if len(audio) == 0:
+        return audio.astype(np.float32)
+    size = 1 << int(np.ceil(np.log2(len(audio) + n - 1)))
+    reverberated = np.fft.irfft(np.fft.rfft(audio, size) * np.fft.rfft(h, size), size)[: len(audio)]
+    return ((1 - wet) * audio + wet * reverberated).astype(np.float32)
 
 
 class TFLitePlayer:
