@@ -122,6 +122,9 @@ def test_sinusoidal_blockwise_phase_equals_audio_rate_oscillator_bank():
             phase = np.concatenate([[0.0], np.cumsum(2 * np.pi * f / SR)[:-1]])
             reference[b] += a * np.sin(phase)
     np.testing.assert_allclose(blockwise, reference, atol=1e-3)
+    # ...and the audio-rate oscillator bank on upsampled envelopes gives the same signal.
+    bank = core.oscillator_bank(core.upsample_linear(freqs, N), core.upsample_linear(amps, N), sample_rate=SR)
+    np.testing.assert_allclose(bank.numpy(), reference, atol=1e-3)
 
 
 def test_two_dimensional_f0_is_accepted_and_bad_ranks_rejected():
