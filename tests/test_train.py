@@ -166,6 +166,14 @@ def test_config_errors_through_the_cli(prepared_dataset, tmp_path, capsys):
     assert "--batch-size must be >= 1, got 0" in err
 
 
+def test_multiworker_needs_a_cluster(prepared_dataset, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    base = ["--data", prepared_dataset, "--model-dir", str(tmp_path / "model"), "--config", "tiny"]
+    assert "needs TF_CONFIG" in run_cli([*base, "--strategy", "multiworker"], capsys)
+    monkeypatch.setenv("TF_CONFIG", "{not json")
+    assert "TF_CONFIG is not valid JSON" in run_cli([*base, "--strategy", "auto"], capsys)
+
+
 def test_help_shows_an_example():
     from click.testing import CliRunner
 
