@@ -1,18 +1,23 @@
 """Forward+backward time of each DSP piece at the DDSP-VST training size.
 
-Batch 16 x 4 s at 16 kHz (64000 samples, 201 frames), 60 harmonics (f0 100..1000 Hz, all 60
-harmonics audible somewhere in the batch; ``harmonic_f0>=200``: 200..1000 Hz, 40 audible), 65 noise
-bands, a 1 s trainable reverb, the alternative synths (64 sinusoids; 8 wavetables of 2048), the 6-scale spectral loss (``all``: harmonic + noise + add + reverb
-+ loss); each piece eager, in tf.function, and in
-tf.function(jit_compile=True). Prints the median wall-clock and CPU (all threads) milliseconds
-over --repeats runs; on a shared machine the CPU time is the steadier figure.
+Batch 16 x 4 s at 16 kHz (64000 samples, 201 frames): the harmonic synth with 60 harmonics (f0
+100..1000 Hz, so all 60 sound somewhere in the batch; ``harmonic_f0>=200``: 200..1000 Hz, 40
+audible; ``harmonic_window``: window-upsampled amplitudes), the alternative synths (64
+sinusoids; 8 wavetables of 2048 samples), 65-band filtered noise, a 1 s trainable reverb, the
+6-scale spectral loss, and ``all`` = harmonic + noise + add + reverb + loss. Each piece runs in
+tf.function (``graph``), tf.function(jit_compile=True) (``xla``) and optionally eagerly. Prints
+the median wall-clock and CPU (all threads) milliseconds over --repeats runs; on a shared
+machine the CPU time is the steadier figure. ``--json PATH`` writes the rows for
+scripts/bench.py.
 
     python scripts/bench_dsp.py [--batch 16] [--repeats 5] [--pieces harmonic,noise,...] [--modes graph,xla]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import pathlib
 import statistics
 import time
 
@@ -21,6 +26,8 @@ import tensorflow as tf
 from ddsp_train.dsp import losses, noise, processors, reverb, synths
 
 N_SAMPLES, N_FRAMES, SAMPLE_RATE = 64000, 201, 16000
+PIECES = ("harmonic", "harmonic_f0>=200", "harmonic_window", "sinusoidal", "wavetable", "noise", "reverb",
+          "loss", "all")
 
 
 def make_pieces(batch: int):
@@ -87,10 +94,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--pieces", default="harmonic,harmonic_f0>=200,harmonic_window,sinusoidal,wavetable,noise,reverb,loss,all")
-    parser.add_argument("--modes", default="eager,graph,xla")
+    parser.add_argument("--pieces", default=",".join(PIECES))
+    parser.add_argument("--modes", default="graph,xla", help="any of eager,graph,xla")
+    parser.add_argument("--json", help="also write the figures as rows for scripts/bench.py")
     args = parser.parse_args()
     inputs, pieces = make_pieces(args.batch)
+    rows: list[dict] = []
     print(f"batch {args.batch} x {N_SAMPLES} samples, TF {tf.__version__}, "
           f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
     print(f"{'piece':16s} {'mode':6s} {'wall ms':>10s} {'cpu ms':>10s}   (forward+backward, median)")
@@ -112,8 +121,13 @@ def main() -> None:
                 float(value)
                 times.append((time.perf_counter() - start) * 1000)
                 cpu.append((time.process_time() - start_cpu) * 1000)
-            print(f"{name:16s} {mode:6s} {statistics.median(times):10.1f} {statistics.median(cpu):10.1f}",
-                  flush=True)
+            wall_ms, cpu_ms = statistics.median(times), statistics.median(cpu)
+            print(f"{name:16s} {mode:6s} {wall_ms:10.1f} {cpu_ms:10.1f}", flush=True)
+            for what, value in (("wall", wall_ms), ("cpu", cpu_ms)):
+                rows.append({"section": "dsp", "figure": f"{name} fwd+bwd, {mode}, {what} (batch {args.batch} x 4 s)",
+                             "value": round(value, 1), "unit": "ms"})
+    if args.json:
+        pathlib.Path(args.json).write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

@@ -200,7 +200,8 @@ def harmonic_synthesis(f0_hz, harmonic_amplitudes, *, n_samples: int, sample_rat
 
     ``y[n] = sum_{k=1..K} A_k[n] sin(k phi[n])`` where ``phi = phase_from_frequency(f0[n])``
     (``phi[n] = 2 pi / sr sum_{m<n} f0[m]``, ``phi[0] = 0``), ``f0[n]`` is f0 ``[B, T, 1]``
-    upsampled linearly and ``A_k[n]`` the amplitudes ``[B, T, K]`` upsampled linearly or with windows (see :func:`upsample`).
+    upsampled linearly and ``A_k[n]`` the amplitudes ``[B, T, K]`` upsampled linearly or with
+    windows (see :func:`upsample`).
     Anti-aliasing: within a hop-long block f0 moves linearly, so harmonic ``k`` is zeroed for the
     whole block from frame ``j`` to ``j + 1`` when ``k * max(f0[j], f0[j+1]) >= sr / 2``: no sample
     ever carries a partial at or above Nyquist. Computed blockwise as one batched matmul
