@@ -1,7 +1,6 @@
 """Models: preprocessor scalings, the decoder's sequence/step equivalence, the MFCC encoder's frame
 grid, the plugin controls of the autoencoder and its plugin-compatibility report."""
 import numpy as np
-import pytest
 import tensorflow as tf
 
 from ddsp_train.models.decoders import RnnFcDecoder

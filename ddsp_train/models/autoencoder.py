@@ -20,7 +20,7 @@ import gin
 import keras
 import tensorflow as tf
 
-from ddsp_train.dsp import losses as dsp_losses
+from ddsp_train.dsp import losses as dsp_losses  # noqa: F401  (gin registrations)
 from ddsp_train.dsp import noise as dsp_noise
 from ddsp_train.dsp import processors as dsp_processors  # noqa: F401  (gin registrations)
 from ddsp_train.dsp import reverb as dsp_reverb  # noqa: F401  (gin registrations)

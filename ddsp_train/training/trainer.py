@@ -23,7 +23,6 @@ from typing import Any, Iterator, Mapping, Sequence
 import click
 import gin
 import keras
-import numpy as np
 import tensorflow as tf
 
 from ddsp_train.errors import UserError
