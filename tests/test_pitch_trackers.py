@@ -95,10 +95,15 @@ def test_registry():
             n = len(audio) // int(sample_rate / frame_rate) + 1
             return np.full(n, 440, np.float32), np.ones(n, np.float32)
 
-    pitch.register_tracker("test-constant", Constant)
+    pitch.register_tracker("test-constant", Constant, parallel="threads", voiced_threshold=0.9)
     try:
+        pitch.check_tracker("test-constant")
+        assert pitch.tracker_parallel("test-constant") == "threads" and pitch.tracker_parallel("yin") == "processes"
+        assert pitch.tracker_voiced_threshold("test-constant") == 0.9
+        assert pitch.tracker_voiced_threshold("yin") == get_tracker("yin").voiced_threshold
         tracker = get_tracker("test-constant")
         assert isinstance(tracker, pitch.PitchTracker)
         assert len(tracker.track(np.zeros(640), sample_rate=16000, frame_rate=50)[0]) == 3
     finally:
-        pitch._FACTORIES.pop("test-constant")
+        for table in (pitch._FACTORIES, pitch._PARALLEL, pitch._VOICED_THRESHOLD):
+            table.pop("test-constant")

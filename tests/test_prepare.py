@@ -215,3 +215,18 @@ def test_bad_invocations_exit_with_a_message(mixed, tmp_path, capsys):
     proc = subprocess.run([script, str(tmp_path / "nothing*.wav"), "-o", str(tmp_path / "w")],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "no audio files match" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_runner_mode_follows_the_job():
+    from ddsp_train.data.pipeline import pipeline_options
+
+    def mode(**kw):
+        return pipeline_options(kw.pop("args", ()), **kw).get_all_options()["direct_running_mode"]
+
+    assert mode(workers=2, total_secs=10) == "in_memory"  # start-up would cost more than it saves
+    assert mode(workers=2, total_secs=600) == "multi_processing"
+    assert mode(workers=1, total_secs=600) == "in_memory"
+    assert mode(workers=2, total_secs=600, parallel="threads") == "multi_threading"
+    assert mode(workers=2, total_secs=600, args=["--direct_running_mode=in_memory"]) == "in_memory"
+    options = pipeline_options(["--direct_num_workers=5"], workers=2, total_secs=600).get_all_options()
+    assert options["direct_num_workers"] == 5

@@ -38,7 +38,8 @@ from ddsp_train import audio as audio_lib
 from ddsp_train import features
 from ddsp_train.data import examples as ex_lib
 from ddsp_train.errors import UserError
-from ddsp_train.pitch import DEFAULT_F0_METHOD, get_tracker
+from ddsp_train.pitch import (DEFAULT_F0_METHOD, check_tracker, get_tracker, tracker_parallel,
+                              tracker_voiced_threshold)
 
 DATASET_VERSION = 1
 #: Audio per Beam work item (examples starting in it), seconds of the output.
@@ -108,7 +109,7 @@ def make_config(*, sample_rate: int, frame_rate: float, example_secs: float, hop
         if abs(frames - round(frames)) > 1e-6:
             raise UserError(f"{name} {secs:g} must be a whole number of frames at --frame-rate "
                             f"{frame_rate:g} (a multiple of {1 / frame_rate:g} s)")
-    get_tracker(f0_method)  # UserError naming the choices
+    check_tracker(f0_method)  # UserError naming the choices (without loading a model here)
     return Config(sample_rate=int(sample_rate), frame_rate=float(frame_rate), example_secs=float(example_secs),
                   hop_secs=float(hop_secs), f0_method=f0_method,
                   example_samples=int(round(example_secs * frame_rate)) * frame_hop,
@@ -356,10 +357,11 @@ def _import_beam():
     return apache_beam
 
 
-def pipeline_options(beam_args: Sequence[str], *, workers: int, total_secs: float):
-    """Beam options: the user's ``beam_args`` win; otherwise the DirectRunner, multi-processing
-    with ``workers`` processes, or in-memory for jobs under :data:`SMALL_JOB_SECS`; worker
-    processes log warnings and errors only."""
+def pipeline_options(beam_args: Sequence[str], *, workers: int, total_secs: float, parallel: str = "processes"):
+    """Beam options: the user's ``beam_args`` win; otherwise the DirectRunner with ``workers``
+    processes (``parallel="processes"``) or threads of one process (``"threads"``, for
+    TensorFlow trackers: one copy of TensorFlow in memory), or in-memory for jobs under
+    :data:`SMALL_JOB_SECS`; worker processes log warnings and errors only."""
     _import_beam()
     from apache_beam.options.pipeline_options import PipelineOptions
 
@@ -370,7 +372,8 @@ def pipeline_options(beam_args: Sequence[str], *, workers: int, total_secs: floa
     if "--runner" not in given or "DirectRunner" in given:
         if "--direct_running_mode" not in given:
             small = total_secs < SMALL_JOB_SECS or workers == 1
-            args.append("--direct_running_mode=" + ("in_memory" if small else "multi_processing"))
+            mode = "multi_threading" if parallel == "threads" else "multi_processing"
+            args.append("--direct_running_mode=" + ("in_memory" if small else mode))
         if "--direct_num_workers" not in given:
             args.append(f"--direct_num_workers={workers}")
     try:
@@ -622,7 +625,8 @@ def prepare_dataset(
         progress_dir = os.path.join(staging, "_progress")
         os.makedirs(progress_dir)
         config = dataclasses.replace(config, progress_dir=progress_dir)
-        options = pipeline_options(beam_args, workers=workers, total_secs=total_secs)
+        options = pipeline_options(beam_args, workers=workers, total_secs=total_secs,
+                                   parallel=tracker_parallel(config.f0_method))
         say(f"Preparing {total_secs / 60:.1f} min of audio from {len(usable)} file(s) with f0 method "
             f"{config.f0_method!r} ({len(items)} work items)...")
         reporter = _Progress(progress_dir, total_secs, len(usable), enabled=progress)
@@ -666,8 +670,7 @@ def _finish(staging: str, *, records: list[dict], config: Config, seed: int, eva
     for key in sorted(parts):
         chunks = sorted(parts[key], key=lambda f: float(f["start_frame"][0]))
         recordings.append({n: np.concatenate([c[n] for c in chunks]) for n in ex_lib.FRAME_FEATURES})
-    tracker = get_tracker(config.f0_method)
-    threshold = float(getattr(tracker, "voiced_threshold", 0.5))
+    threshold = tracker_voiced_threshold(config.f0_method)
     statistics = stats.compute_statistics(recordings, frame_rate=config.frame_rate,
                                           example_secs=config.example_secs, voiced_threshold=threshold)
     counts = {}

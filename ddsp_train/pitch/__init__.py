@@ -41,11 +41,46 @@ class PitchTracker(Protocol):
 _FACTORIES: dict[str, Callable[[], PitchTracker]] = {}
 _OPTIONAL_MODULES = ("ddsp_train.pitch.network",)
 _optional_loaded = False
+#: How the data pipeline runs a tracker in parallel on one machine: "processes" (one Python
+#: process per worker: numpy/librosa trackers) or "threads" (one process: TensorFlow trackers,
+#: which parallelise inside and would load TensorFlow once per process otherwise).
+_PARALLEL: dict[str, str] = {"network": "threads"}
+#: Confidence from which a frame counts as voiced, per tracker (default 0.5).
+_VOICED_THRESHOLD: dict[str, float] = {"yin": 0.75, "pyin": 0.5}
 
 
-def register_tracker(name: str, factory: Callable[[], PitchTracker]) -> None:
-    """Make ``get_tracker(name)`` return ``factory()``; a later registration replaces an earlier one."""
+def register_tracker(name: str, factory: Callable[[], PitchTracker], *, parallel: str | None = None,
+                     voiced_threshold: float | None = None) -> None:
+    """Make ``get_tracker(name)`` return ``factory()``; a later registration replaces an earlier one.
+
+    ``parallel`` ("processes" or "threads") and ``voiced_threshold`` are kept when given; see
+    :func:`tracker_parallel` and :func:`tracker_voiced_threshold`.
+    """
+    if parallel not in (None, "processes", "threads"):
+        raise ValueError(f"parallel must be 'processes' or 'threads', got {parallel!r}")
     _FACTORIES[name] = factory
+    if parallel is not None:
+        _PARALLEL[name] = parallel
+    if voiced_threshold is not None:
+        _VOICED_THRESHOLD[name] = float(voiced_threshold)
+
+
+def check_tracker(name: str) -> None:
+    """UserError naming the choices unless ``name`` is registered (without building the tracker)."""
+    if name not in _FACTORIES:
+        _load_optional()
+    if name not in _FACTORIES:
+        raise UserError(f"unknown f0 method {name!r}; available: {', '.join(available_trackers())}")
+
+
+def tracker_parallel(name: str) -> str:
+    """"processes" or "threads": how to run tracker ``name`` in parallel (see :data:`_PARALLEL`)."""
+    return _PARALLEL.get(name, "processes")
+
+
+def tracker_voiced_threshold(name: str) -> float:
+    """The confidence from which tracker ``name`` calls a frame voiced (0.5 unless registered)."""
+    return _VOICED_THRESHOLD.get(name, getattr(_FACTORIES.get(name), "voiced_threshold", 0.5))
 
 
 def _load_optional() -> None:
@@ -73,10 +108,7 @@ def get_tracker(name: str) -> PitchTracker:
 
     The optional modules (``network``) are imported only when ``name`` is not registered yet,
     so asking for ``yin`` or ``pyin`` never pays for their imports."""
-    if name not in _FACTORIES:
-        _load_optional()
-    if name not in _FACTORIES:
-        raise UserError(f"unknown f0 method {name!r}; available: {', '.join(available_trackers())}")
+    check_tracker(name)
     return _FACTORIES[name]()
 
 
