@@ -17,6 +17,8 @@ import pathlib
 import tempfile
 from typing import Any, Callable, Mapping
 
+import numpy as np
+
 #: Plugin input tensor name -> number of values.
 PLUGIN_INPUTS = {"call_f0_scaled:0": 1, "call_pw_scaled:0": 1, "call_state:0": 512}
 #: Plugin output tensor name -> (control name, number of values).
@@ -112,30 +114,28 @@ class PluginModel:
         self._pw = ins["call_pw_scaled:0"]
         self._state_in = ins["call_state:0"]
         self._outs = {control: outs[n]["index"] for n, (control, _) in PLUGIN_OUTPUTS.items()}
+        self._f0_value = np.zeros(self._f0["shape"], np.float32)
+        self._pw_value = np.zeros(self._pw["shape"], np.float32)
         self.state = None
         self.reset()
 
     def reset(self) -> None:
-        import numpy as np
-
         self.state = np.zeros(self._state_in["shape"], np.float32)
 
     def step(self, f0_scaled: float, pw_scaled: float) -> Mapping[str, Any]:
-        import numpy as np
-
         it = self.interpreter
-        it.set_tensor(self._f0["index"], np.full(self._f0["shape"], f0_scaled, np.float32))
-        it.set_tensor(self._pw["index"], np.full(self._pw["shape"], pw_scaled, np.float32))
+        self._f0_value.fill(f0_scaled)
+        self._pw_value.fill(pw_scaled)
+        it.set_tensor(self._f0["index"], self._f0_value)
+        it.set_tensor(self._pw["index"], self._pw_value)
         it.set_tensor(self._state_in["index"], self.state)
         it.invoke()
-        out = {k: it.get_tensor(i).reshape(-1) for k, i in self._outs.items()}
-        self.state = out.pop("state").reshape(self._state_in["shape"]).copy()
-        return {k: v.copy() for k, v in out.items()}
+        out = {k: it.get_tensor(i).reshape(-1) for k, i in self._outs.items()}  # get_tensor copies
+        self.state = out.pop("state").reshape(self._state_in["shape"])
+        return out
 
     def run(self, f0_scaled, pw_scaled) -> dict:
         """Stream whole curves (length T) from a zero state; controls stacked as [T, n]."""
-        import numpy as np
-
         self.reset()
         frames = [self.step(f, p) for f, p in zip(np.asarray(f0_scaled).ravel(), np.asarray(pw_scaled).ravel())]
         return {k: np.stack([fr[k] for fr in frames]) for k in CONTROL_NAMES if k != "state"}

@@ -210,21 +210,22 @@ class TFLitePlayer:
                                frame_size=self.frame_size, tracker=tracker)
 
     def render(self, perf: Performance, *, reverb: bool) -> np.ndarray:
-        """Controls frame by frame from a zero state, each frame's ``hop`` samples synthesized at once."""
+        """Controls frame by frame from a zero state (state fed back), then the synth: the same
+        samples as synthesizing each frame's ``hop`` samples as it comes (see ``PluginSynth.render``)."""
         self.model.reset()
         self.synth.reset()
         f0_scaled = scale_f0_hz(perf.f0_hz.astype(np.float64))
         pw_scaled = scale_power_db(perf.power_db.astype(np.float64))
-        blocks, t_model, t_synth = [], 0.0, 0.0
-        for f0, fs, ps in zip(perf.f0_hz, f0_scaled, pw_scaled):
-            t0 = time.perf_counter()
-            c = self.model.step(fs, ps)
-            t1 = time.perf_counter()
-            blocks.append(self.synth.render_frame(f0, c["amplitude"], c["harmonic_distribution"],
-                                                  c["noise_magnitudes"]))
-            t_synth += time.perf_counter() - t1
-            t_model += t1 - t0
-        audio = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+        t0 = time.perf_counter()
+        frames = [self.model.step(fs, ps) for fs, ps in zip(f0_scaled, pw_scaled)]
+        t1 = time.perf_counter()
+        if frames:
+            audio = self.synth.render(perf.f0_hz, np.stack([c["amplitude"] for c in frames]),
+                                      np.stack([c["harmonic_distribution"] for c in frames]),
+                                      np.stack([c["noise_magnitudes"] for c in frames]))
+        else:
+            audio = np.zeros(0, np.float32)
+        t_model, t_synth = t1 - t0, time.perf_counter() - t1
         if reverb:
             t1 = time.perf_counter()
             audio = room_reverb(audio, sample_rate=self.sample_rate)
