@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import pathlib
+import resource
 import statistics
 import time
 
@@ -126,6 +127,9 @@ def main() -> None:
             for what, value in (("wall", wall_ms), ("cpu", cpu_ms)):
                 rows.append({"section": "dsp", "figure": f"{name} fwd+bwd, {mode}, {what} (batch {args.batch} x 4 s)",
                              "value": round(value, 1), "unit": "ms"})
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory of the process: {peak_mb:.0f} MB")
+    rows.append({"section": "dsp", "figure": f"peak memory, pieces {args.pieces}", "value": round(peak_mb), "unit": "MB"})
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(rows, indent=1))
 
