@@ -83,13 +83,14 @@ def test_fft_convolve_equals_np_convolve():
         np.testing.assert_allclose(shared[b], np.convolve(x[b], h[0]), atol=1e-4)
 
 
-def test_time_varying_fft_convolve_matches_blockwise_numpy():
+@pytest.mark.parametrize("hop, extra", [(20, 0), (21, 7)])
+def test_time_varying_fft_convolve_matches_blockwise_numpy(hop, extra):
     rng = np.random.default_rng(4)
-    hop, n_frames, taps = 20, 6, 9
-    n = (n_frames - 1) * hop
+    n_frames, taps = 6, 9
+    n = (n_frames - 1) * hop + extra  # odd hops and lengths that are not a multiple of the hop
     x = rng.normal(size=(1, n)).astype(np.float32)
     irs = rng.normal(size=(1, n_frames, taps)).astype(np.float32)
-    out = core.fft_convolve(x, irs, padding="full").numpy()[0]
+    out = core.fft_convolve(x, irs, padding="full", hop=hop).numpy()[0]
     # Independent reference: sample m is filtered by the response of its nearest frame.
     reference = np.zeros(n + taps - 1)
     for m in range(n):
