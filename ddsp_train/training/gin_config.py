@@ -69,10 +69,14 @@ def data_macros(dataset_info: Mapping[str, Any]) -> dict[str, int]:
     """The gin macros that come from ``dataset.json``: sample rate, frame rate, example length."""
     try:
         sample_rate = int(dataset_info["sample_rate"])
-        frame_rate = int(round(float(dataset_info["frame_rate"])))
+        frame_rate_hz = float(dataset_info["frame_rate"])
+        frame_rate = int(round(frame_rate_hz))
         n_samples = int(round(float(dataset_info["example_secs"]) * sample_rate))
     except (KeyError, TypeError, ValueError) as e:
         raise UserError(f"dataset.json lacks a valid {e} (needs sample_rate, frame_rate, example_secs)") from None
+    if frame_rate < 1 or abs(frame_rate_hz - frame_rate) > 1e-9:
+        raise UserError(f"dataset.json: frame_rate {frame_rate_hz:g} is not a whole number of frames per second, "
+                        "which the models need (prepare the data with e.g. --frame-rate 50)")
     if sample_rate % frame_rate:
         raise UserError(f"dataset.json: sample_rate {sample_rate} is not a multiple of frame_rate {frame_rate}")
     return {"sample_rate": sample_rate, "frame_rate": frame_rate, "n_samples": n_samples}
