@@ -1,17 +1,22 @@
 """Pitch trackers side by side: accuracy, octave errors, confidence ROC AUC and speed.
 
 Material (nothing here is used to train the network):
+
+\b
   heldout  GM programs never used in training (viola, tremolo strings, choir, trombone, brass
            section, tenor sax, oboe) rendered with fluidsynth through TimGM6mb, the soundfont
            never used in training (fresh phrases, seed --seed); needs fluidsynth + TimGM6mb.
   dev      /work/shared/data/dev-renders (TimGM6mb, 10 instruments; their labels), if present.
   unvoiced noise, silence, consonant-like bursts and whispered espeak-ng speech (for the AUC).
+
 Every tracker runs through the package's tracker interface exactly as ddsp-prepare calls it
 (``get_tracker(name).track(audio, sample_rate=, frame_rate=50)``), on the files' own sample
-rates. Scores on voiced labelled frames: RPA (|error| <= 50 cents), octave errors, median
+rates.
+Scores on voiced labelled frames: RPA (|error| <= 50 cents), octave errors, median
 |error|; AUC of the confidence on voiced labelled frames against unvoiced frames; speed as
 audio seconds per wall-clock second (x real time) and relative to pyin.
 
+\b
 Example:
   python scripts/bench_pitch.py --methods network,pyin,yin
 """
@@ -67,21 +72,28 @@ def load_sets(*, seed: int, dev_dir: str, heldout_seconds: float) -> dict:
     return sets
 
 
-def run_method(name: str, sets: dict) -> dict:
-    """Track every clip with ``name``; returns per-set predictions and timing."""
-    tracker = get_tracker(name)
-    tracker.track(np.zeros(16000, np.float32), sample_rate=16000, frame_rate=FRAME_RATE)  # warm-up
-    out = {}
+def run_methods(names: list[str], sets: dict) -> dict:
+    """Track every clip with every method; returns per method and set the predictions and timing.
+
+    The methods take turns clip by clip (round robin), so that each sees the same load on this
+    shared machine and the speed ratios are fair.
+    """
+    trackers = {}
+    for name in names:
+        trackers[name] = get_tracker(name)
+        trackers[name].track(np.zeros(16000, np.float32), sample_rate=16000, frame_rate=FRAME_RATE)  # warm-up
+    out = {name: {s: {"preds": [], "seconds": 0.0, "wall": 0.0} for s in sets} for name in names}
     for set_name, clips in sets.items():
-        preds, seconds, wall = [], 0.0, 0.0
         for clip_name, audio, sr, f0, unv in clips:
-            t = time.perf_counter()
-            est, conf = tracker.track(audio, sample_rate=sr, frame_rate=FRAME_RATE)
-            wall += time.perf_counter() - t
-            seconds += len(audio) / sr
-            n = min(len(est), len(f0))
-            preds.append((clip_name, est[:n], conf[:n], f0[:n], unv[:n]))
-        out[set_name] = {"preds": preds, "seconds": seconds, "wall": wall}
+            for name, tracker in trackers.items():
+                t = time.perf_counter()
+                est, conf = tracker.track(audio, sample_rate=sr, frame_rate=FRAME_RATE)
+                r = out[name][set_name]
+                r["wall"] += time.perf_counter() - t
+                r["seconds"] += len(audio) / sr
+                n = min(len(est), len(f0))
+                r["preds"].append((clip_name, est[:n], conf[:n], f0[:n], unv[:n]))
+        print(f"set {set_name} tracked", flush=True)
     return out
 
 
@@ -102,11 +114,7 @@ def main(methods, seed, dev_dir, heldout_seconds, per_clip):
     sets = load_sets(seed=seed, dev_dir=dev_dir, heldout_seconds=heldout_seconds)
     for k, v in sets.items():
         print(f"set {k}: {len(v)} clips, {sum(len(c[1]) / c[2] for c in v):.0f} s")
-    results = {}
-    for m in [m.strip() for m in methods.split(",") if m.strip()]:
-        t = time.perf_counter()
-        results[m] = run_method(m, sets)
-        print(f"{m}: done in {time.perf_counter() - t:.0f} s", flush=True)
+    results = run_methods([m.strip() for m in methods.split(",") if m.strip()], sets)
     print()
     header = f"{'method':<9}{'set':<9}{'RPA50':>8}{'octave':>8}{'med c':>7}{'frames':>8}"
     print(header + f"{'AUC':>8}{'x RT':>8}{'x pyin':>8}")
@@ -135,7 +143,8 @@ def main(methods, seed, dev_dir, heldout_seconds, per_clip):
                 row.append(metrics.pitch_scores(preds[i][1], preds[i][3])["rpa50"])
             print(f"{clip:<22}" + "".join(f"{v:9.3f}" for v in row))
     print("\nAUC: confidence on voiced labelled frames vs. unvoiced frames (held-out rests + unvoiced set);"
-          " x RT: audio seconds per second over all sets, tracker interface, this machine's shared cores.")
+          " x RT: audio seconds per second over all sets through the tracker interface, methods taking"
+          " turns clip by clip on this machine's shared cores.")
 
 
 if __name__ == "__main__":

@@ -1,20 +1,26 @@
 """Train the pitch network (ddsp_train/pitch/network.py) from scratch on labelled audio.
 
 Data recipe (all seeded; written to OUT/recipe.json):
+
+\b
   - synthesized harmonic phrases (ddsp_train.pitch.training_data.synth_clip),
   - GM MIDI phrases rendered with fluidsynth through the training soundfonts (FluidR3_GM,
     MuseScore_General) for the training programs only; TimGM6mb and the held-out programs are
     never used here (skipped, with a note, when fluidsynth or the soundfonts are missing),
   - unvoiced material: coloured noise, silence, consonant-like bursts, whispered espeak-ng speech
     and unpitched GM drums.
+
 Frames are drawn at random 5 ms grid points, scaled to a random level (-60..+6 dB re the clip's
 peak), sometimes mixed with noise (10..40 dB SNR); targets are CREPE's: a Gaussian over bins
 (sigma 25 cents) around the true pitch for voiced frames, all zeros for unvoiced ones; loss is
 per-bin binary cross-entropy. Adam with an exponential learning-rate decay.
 
 Runs on one thread; checkpoints (weights, optimizer, step, rng state) every --checkpoint-minutes
-and resumes from OUT if one exists. OUT/best.npz keeps the weights with the best held-out score.
+and resumes from OUT if one exists. OUT/last.npz holds the weights of the last step (what the
+package ships, copied to ddsp_train/pitch/weights/pitch_network.npz); OUT/best.npz those with the
+best score on the evaluation renders (TimGM6mb, held-out programs; other phrases than the bench's).
 
+\b
 Example:
   python scripts/train_pitch_model.py --out /tmp/pitch --steps 30000
   python scripts/train_pitch_model.py --out /tmp/tiny --steps 2 --synth-seconds 8 --no-midi
@@ -175,8 +181,13 @@ def eval_clips_score(infer, clips) -> dict:
 @click.option("--checkpoint-minutes", default=3.0, show_default=True)
 @click.option("--eval-every", default=1000, show_default=True, help="Steps between held-out scores.")
 @click.option("--threads", default=1, show_default=True, help="TensorFlow intra/inter-op threads.")
+@click.option("--width", default=network.DEFAULT_CONFIG[0], show_default=True, help="Hidden channels.")
+@click.option("--temporal/--no-temporal", default=bool(network.DEFAULT_CONFIG[1]), show_default=True,
+              help="Early/late spectrum channels (see network.build_model).")
+@click.option("--depth", default=network.DEFAULT_CONFIG[2], show_default=True,
+              help="Width-5 convolutions after the octave layer.")
 def main(out_dir, steps, batch, lr, lr_final, seed, synth_seconds, midi_seconds, unvoiced_seconds, use_midi,
-         checkpoint_minutes, eval_every, threads):
+         checkpoint_minutes, eval_every, threads, width, temporal, depth):
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -203,11 +214,12 @@ def main(out_dir, steps, batch, lr, lr_final, seed, synth_seconds, midi_seconds,
                                                unvoiced_seconds=unvoiced_seconds, use_midi=use_midi, log=log)
         with open(cache, "wb") as f:
             pickle.dump((pools, recipe, eval_clips), f, protocol=4)
-    recipe.update({"steps": steps, "batch": batch, "lr": lr, "lr_final": lr_final})
+    recipe.update({"steps": steps, "batch": batch, "lr": lr, "lr_final": lr_final,
+                   "config": {"width": width, "temporal": temporal, "depth": depth}})
     (out / "recipe.json").write_text(json.dumps(recipe, indent=1))
     log(f"data ready in {time.time() - t_start:.0f} s: {json.dumps(recipe)}")
 
-    model = network.build_model()
+    model = network.build_model(width=width, temporal=temporal, depth=depth)
     opt = tf.keras.optimizers.Adam(learning_rate=lr)
     weights = model.trainable_variables
     opt.build(weights)

@@ -48,6 +48,20 @@ def test_front_end_peaks_at_the_bin_of_a_sine():
         assert mag[j] == pytest.approx(0.5, rel=0.02)
 
 
+def test_temporal_front_end_tells_growing_from_decaying_partials():
+    kernels = network.front_end_kernels(True)
+    n_live = kernels.shape[1] // 6
+    n = np.arange(network.FRAME_SIZE)
+    j = 250
+    f = network.F_MIN * 2 ** ((j - network.SPEC_OFFSET) / network.BINS_PER_OCTAVE)
+    tone = np.sin(2 * np.pi * f * n / SR)
+    rising = np.exp((n - 1024) / 200.0)  # grows by 5.1 / 200 * 512 * 8.69 ~ 22 dB per half frame
+    for envelope, sign in ((rising, 1), (rising[::-1], -1)):
+        spec = (tone * envelope) @ kernels
+        power = [spec[2 * p * n_live + j] ** 2 + spec[(2 * p + 1) * n_live + j] ** 2 for p in range(3)]
+        assert sign * 10 * np.log10(power[2] / power[1]) > 15
+
+
 def test_local_average_recovers_a_fractional_peak():
     p = np.arange(network.N_BINS)
     true_bins = np.array([10.3, 100.0, 200.75, 355.5])

@@ -10,11 +10,17 @@ Front end (fixed, not trained). Spectrum bin ``j`` has frequency
 (a constant-Q kernel above ~2.7 kHz, the whole frame below); bins at or above 8 kHz are 0.
 Level is normalised per frame: ``s_j = max(20 log10(|X_j| + 1e-7) - max_j(...), -80) / 80 + 1``.
 
+Temporal channels (``DEFAULT_CONFIG``): the same kernels with windows inside the first and the
+second half of the frame give early and late spectra, and
+``d_j = clip(late_dB_j - early_dB_j, -30, 30) / 30 * s_j`` tells growing partials (a new note)
+from decaying ones (the previous note's release).
+
 Harmonic stacking: for pitch bin ``p`` (frequency ``F_MIN * 2 ** (p / 60)``) and harmonic ``h``
-in ``HARMONICS`` the input channel is ``s[p + 60 + round(60 log2 h)]``, so a convolution over
-``p`` sees the sub-harmonic, the fundamental and seven overtones of every candidate at once and
-is equivariant to transposition. Six 1-D convolutions (one with an octave dilation) map the
-``N_BINS x 9`` stack to one logit per bin; ``activation = sigmoid(logit)``.
+in ``HARMONICS`` the input channels are ``s[p + 60 + round(60 log2 h)]`` (and ``d[...]``), so a
+convolution over ``p`` sees the sub-harmonic, the fundamental and seven overtones of every
+candidate at once and is equivariant to transposition. 1-D convolutions over ``p`` (width 5,
+width 5, width 3 dilated by an octave, then ``depth`` more of width 5; ReLU) map the stack to
+one logit per bin; ``activation = sigmoid(logit)``.
 
 Decoding (CREPE's local average): ``c* = argmax_p a_p``;
 ``cents = sum_{|p - c*| <= 4} a_p cents_p / sum_{|p - c*| <= 4} a_p`` with
@@ -28,6 +34,7 @@ layers only: the front end is rebuilt from its formula) are loaded through
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.resources
 import math
@@ -50,7 +57,6 @@ HARMONIC_OFFSETS = tuple(int(round(BINS_PER_OCTAVE * math.log2(h))) for h in HAR
 SPEC_OFFSET = -min(HARMONIC_OFFSETS)  # spectrum bin of pitch bin 0 (60: 15 Hz is spectrum bin 0)
 N_SPEC = N_BINS + SPEC_OFFSET + max(HARMONIC_OFFSETS)  # spectrum bins the stack reads
 FLOOR_DB = 80.0
-WIDTH = 32  # channels of the hidden convolutions
 LOCAL_AVERAGE_RADIUS = 4  # bins either side of the peak
 VOICED_CONFIDENCE = 0.5  # frames below are unvoiced: their f0 is filled from voiced neighbours
 WEIGHTS_FILE = "pitch_network.npz"
@@ -66,53 +72,86 @@ def hz_to_bin(f0_hz):
     return BINS_PER_OCTAVE * np.log2(np.maximum(np.asarray(f0_hz, np.float64), 1e-6) / F_MIN)
 
 
-@functools.lru_cache(maxsize=None)
-def front_end_kernels() -> np.ndarray:
-    """The fixed front end as one matrix ``[1024, 2 * n_live]`` (cosine | sine kernels).
-
-    Column ``j`` (and ``n_live + j``) is ``w_j[n] cos(2 pi g_j (n - 511.5) / sr) / sum(w_j)``
-    (and the sine), for the spectrum bins below 8 kHz (``n_live`` of them, see module doc).
-    """
-    j = np.arange(N_SPEC)
-    freqs = F_MIN * 2.0 ** ((j - SPEC_OFFSET) / BINS_PER_OCTAVE)
-    live = freqs < MODEL_SAMPLE_RATE / 2
-    freqs = freqs[live]
+def _kernel_columns(freqs: np.ndarray, *, start: int, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine and sine kernels ``[1024, n]`` with Hann windows of length ``min(span, 172 sr / f)``
+    centred in samples ``start .. start + span`` of the frame, each normalised to sum 1."""
     n = np.arange(FRAME_SIZE) - (FRAME_SIZE - 1) / 2
     cols_c, cols_s = [], []
     for f in freqs:
-        length = min(FRAME_SIZE, int(math.ceil(172.0 * MODEL_SAMPLE_RATE / f)))
+        length = min(span, int(math.ceil(172.0 * MODEL_SAMPLE_RATE / f)))
         w = np.zeros(FRAME_SIZE)
-        start = (FRAME_SIZE - length) // 2
-        w[start:start + length] = np.hanning(length + 2)[1:-1]
+        first = start + (span - length) // 2
+        w[first:first + length] = np.hanning(length + 2)[1:-1]
         w /= w.sum()
         arg = 2 * np.pi * f * n / MODEL_SAMPLE_RATE
         cols_c.append(w * np.cos(arg))
         cols_s.append(w * np.sin(arg))
-    return np.concatenate([np.stack(cols_c, 1), np.stack(cols_s, 1)], 1).astype(np.float32)
+    return np.stack(cols_c, 1), np.stack(cols_s, 1)
 
 
-def build_model(*, width: int = WIDTH):
-    """The Keras model: ``[batch, 1024]`` audio frames at 16 kHz -> ``[batch, N_BINS]`` logits."""
+@functools.lru_cache(maxsize=None)
+def front_end_kernels(temporal: bool = False) -> np.ndarray:
+    """The fixed front end as one matrix ``[1024, 2 * n_live * (3 if temporal else 1)]``.
+
+    Columns ``j`` and ``n_live + j`` are ``w_j[n] cos(2 pi g_j (n - 511.5) / sr) / sum(w_j)`` and
+    the sine, for the spectrum bins below 8 kHz (``n_live`` of them, see module doc). With
+    ``temporal`` the same pairs follow for windows inside the first and the second half of the
+    frame (length ``min(512, 172 sr / g_j)``): early and late spectra.
+    """
+    j = np.arange(N_SPEC)
+    freqs = F_MIN * 2.0 ** ((j - SPEC_OFFSET) / BINS_PER_OCTAVE)
+    freqs = freqs[freqs < MODEL_SAMPLE_RATE / 2]
+    parts = list(_kernel_columns(freqs, start=0, span=FRAME_SIZE))
+    if temporal:
+        half = FRAME_SIZE // 2
+        parts += list(_kernel_columns(freqs, start=0, span=half)) + list(_kernel_columns(freqs, start=half, span=half))
+    return np.concatenate(parts, 1).astype(np.float32)
+
+
+#: Architecture of the first weights (width 32, no temporal channels, two convolutions after the
+#: octave layer); files without a ``config`` entry are read with it.
+LEGACY_CONFIG = (32, 0, 2)
+#: (width, temporal, depth) of new models.
+DEFAULT_CONFIG = (24, 1, 1)
+TEMPORAL_RANGE_DB = 30.0
+
+
+def build_model(*, width: int = DEFAULT_CONFIG[0], temporal: bool = bool(DEFAULT_CONFIG[1]),
+                depth: int = DEFAULT_CONFIG[2]):
+    """The Keras model: ``[batch, 1024]`` audio frames at 16 kHz -> ``[batch, N_BINS]`` logits.
+
+    ``temporal`` adds, per spectrum bin, ``d_j = clip(late_dB - early_dB, +-30) / 30 * s_j``
+    (does the partial grow or decay across the frame: a new note against the previous one's
+    release), harmonic-stacked like ``s``; ``depth`` is the number of width-5 convolutions after
+    the octave layer.
+    """
     import keras
     from keras import layers, ops
 
-    kernels = front_end_kernels()
-    n_live = kernels.shape[1] // 2
+    kernels = front_end_kernels(bool(temporal))
+    n_live = kernels.shape[1] // (6 if temporal else 2)
 
     frames = keras.Input((FRAME_SIZE,), name="audio")
     # The fixed front end is a frozen Dense layer (a plain matmul in every backend and in TFLite).
-    spec = layers.Dense(2 * n_live, use_bias=False, trainable=False, name="front_end")(frames)
+    spec = layers.Dense(kernels.shape[1], use_bias=False, trainable=False, name="front_end")(frames)
+
+    def power_db(x, part):
+        re, im = x[:, 2 * part * n_live:(2 * part + 1) * n_live], x[:, (2 * part + 1) * n_live:(2 * part + 2) * n_live]
+        return 10.0 * ops.log(re * re + im * im + 1e-14) / math.log(10.0)
 
     def log_spectrum(x):
-        re, im = x[:, :n_live], x[:, n_live:]
-        db = 10.0 * ops.log(re * re + im * im + 1e-14) / math.log(10.0)
+        db = power_db(x, 0)
         db = db - ops.max(db, axis=1, keepdims=True)
         s = ops.maximum(db, -FLOOR_DB) / FLOOR_DB + 1.0
-        return ops.pad(s, [[0, 0], [0, N_SPEC - n_live]])
+        channels = [s]
+        if temporal:
+            d = ops.clip(power_db(x, 2) - power_db(x, 1), -TEMPORAL_RANGE_DB, TEMPORAL_RANGE_DB)
+            channels.append(d / TEMPORAL_RANGE_DB * s)
+        return ops.stack([ops.pad(c, [[0, 0], [0, N_SPEC - n_live]]) for c in channels], axis=-1)
 
     def stack(s):
-        cols = [s[:, SPEC_OFFSET + o: SPEC_OFFSET + o + N_BINS] for o in HARMONIC_OFFSETS]
-        return ops.stack(cols, axis=-1)
+        cols = [s[:, SPEC_OFFSET + o: SPEC_OFFSET + o + N_BINS, :] for o in HARMONIC_OFFSETS]
+        return ops.concatenate(cols, axis=-1)
 
     x = layers.Lambda(log_spectrum, name="log_spectrum")(spec)
     x = layers.Lambda(stack, name="harmonic_stack")(x)
@@ -120,12 +159,13 @@ def build_model(*, width: int = WIDTH):
     x = layers.Conv1D(width, 5, padding="same", activation="relu", name="conv2")(x)
     x = layers.Conv1D(width, 3, padding="same", dilation_rate=BINS_PER_OCTAVE, activation="relu",
                       name="conv_octave")(x)
-    x = layers.Conv1D(width, 5, padding="same", activation="relu", name="conv4")(x)
-    x = layers.Conv1D(width, 5, padding="same", activation="relu", name="conv5")(x)
+    for i in range(depth):
+        x = layers.Conv1D(width, 5, padding="same", activation="relu", name=f"conv{4 + i}")(x)
     x = layers.Conv1D(1, 1, name="logits")(x)
     logits = layers.Reshape((N_BINS,), name="flatten")(x)
     model = keras.Model(frames, logits, name="pitch_network")
     model.get_layer("front_end").set_weights([kernels])
+    model.pitch_config = (int(width), int(bool(temporal)), int(depth))
     return model
 
 
@@ -145,32 +185,42 @@ def save_weights(model, path: str | os.PathLike) -> None:
     arrays = {f"{layer.name}/{i}": w for layer in trained_layers(model)
               for i, w in enumerate(layer.get_weights())}
     arrays["layout"] = np.array([N_BINS, BINS_PER_OCTAVE, FRAME_SIZE, MODEL_SAMPLE_RATE], np.int64)
+    arrays["config"] = np.array(model.pitch_config, np.int64)
     tmp = f"{os.fspath(path)}.tmp.npz"
     np.savez(tmp, **arrays)
     os.replace(tmp, path)
 
 
-def set_weights(model, path: str | os.PathLike) -> None:
-    """Load an ``.npz`` written by :func:`save_weights` into ``model``."""
+def weights_config(path: str | os.PathLike) -> tuple[int, int, int]:
+    """``(width, temporal, depth)`` of a weights file (:data:`LEGACY_CONFIG` if it has none)."""
     with np.load(path) as data:
         layout = [N_BINS, BINS_PER_OCTAVE, FRAME_SIZE, MODEL_SAMPLE_RATE]
         if "layout" not in data or list(data["layout"]) != layout:
             raise UserError(f"{path} is not a pitch-network weights file for this version "
                             f"(layout {list(data['layout']) if 'layout' in data else None}, expected {layout})")
+        return tuple(int(v) for v in data["config"]) if "config" in data else LEGACY_CONFIG
+
+
+def set_weights(model, path: str | os.PathLike) -> None:
+    """Load an ``.npz`` written by :func:`save_weights` into ``model`` (of the same config)."""
+    config = weights_config(path)
+    if tuple(model.pitch_config) != config:
+        raise UserError(f"{path} holds a network of config {config}, the model is {model.pitch_config}")
+    with np.load(path) as data:
         for layer in trained_layers(model):
             layer.set_weights([data[f"{layer.name}/{i}"] for i in range(len(layer.weights))])
 
 
 def load_model(weights_path: str | os.PathLike | None = None):
-    """Build the model and load ``weights_path`` (default: the packaged weights)."""
-    model = build_model()
-    if weights_path is None:
-        with packaged_weights_path() as path:
-            if not path.exists():
-                raise UserError(f"the packaged pitch-network weights are missing ({path}); "
+    """Build the model described by ``weights_path`` (default: the packaged weights) and load it."""
+    with contextlib.ExitStack() as stack:
+        if weights_path is None:
+            weights_path = stack.enter_context(packaged_weights_path())
+            if not weights_path.exists():
+                raise UserError(f"the packaged pitch-network weights are missing ({weights_path}); "
                                 "reinstall ddsp-train or use --f0-method pyin")
-            set_weights(model, path)
-    else:
+        width, temporal, depth = weights_config(weights_path)
+        model = build_model(width=width, temporal=bool(temporal), depth=depth)
         set_weights(model, weights_path)
     return model
 

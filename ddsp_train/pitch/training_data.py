@@ -7,7 +7,9 @@ a weight (0 = ambiguous: attacks, releases, reverb tails; never trained on or sc
 - :func:`synth_clip`: additive harmonic sounds with random spectra (tilt, odd/even balance,
   formant bumps, jitter, missing fundamentals, pure sines), inharmonicity
   ``f_k = k f0 sqrt(1 + B k^2)``, vibrato, glides, jumps, level changes, breath noise, rests and
-  an optional exponential-noise reverb.
+  an optional exponential-noise reverb; half of the pitch jumps keep the previous note ringing
+  (exponential release, 30-400 ms) under a slower attack of the new one, labelled as the new note
+  from 60 ms after its onset (as the MIDI renders are).
 - :func:`render_midi_clips`: monophonic MIDI phrases (notes, velocities, expression, vibrato and
   glides by pitch bend) rendered with fluidsynth through a GM soundfont, labels from the notes
   and bends (``f0 = 440 * 2 ** ((note + 2 * bend / 8192 - 69) / 12)``).
@@ -132,7 +134,9 @@ def synth_clip(rng: np.random.Generator, *, seconds: float = 4.0) -> LabelledCli
     midi = float(np.clip(centre + rng.normal(0, spread), MIN_MIDI, MAX_MIDI))
     i = 0
     level_db = rng.uniform(-20, 0)
+    tails = []  # (onset, f0, amplitude, decay time constant) of released notes under the next one
     while i < n:
+        slow_attack = False
         kind = rng.choice(["note", "glide", "rest"], p=[0.6, 0.25, 0.15])
         length = int(rng.uniform(0.08, 0.9) * SAMPLE_RATE)
         j = min(n, i + length)
@@ -146,15 +150,22 @@ def synth_clip(rng: np.random.Generator, *, seconds: float = 4.0) -> LabelledCli
             curve = midi + (target - midi) * np.clip(t / max(t[-1], 1e-3), 0, 1)
         else:
             curve = np.full_like(t, target)
-            if amp[i - 1] > 0 if i else False:
-                ambiguous[i:min(n, i + int(0.03 * SAMPLE_RATE))] = True  # a jump: the frame straddles it
+            if i and amp[i - 1] > 0:  # a jump: frames straddle it
+                ambiguous[i:min(n, i + int(0.03 * SAMPLE_RATE))] = True
+                if rng.random() < 0.5:  # the previous note rings on under the new one's attack
+                    tails.append((i, f0[i - 1], amp[i - 1], rng.uniform(0.03, 0.4)))
+                    ambiguous[i:min(n, i + int(0.06 * SAMPLE_RATE))] = True
+                    slow_attack = True
         depth = rng.uniform(0, 60) * (rng.random() < 0.6)
         rate = rng.uniform(3.5, 7.5)
         curve = curve + depth / 100 * np.sin(2 * np.pi * rate * t + rng.uniform(0, 2 * np.pi))
         curve = np.clip(curve, MIN_MIDI, MAX_MIDI)
         f0[i:j] = midi_to_hz(curve)
         level_db = float(np.clip(level_db + rng.normal(0, 6), -40, 0))
-        attack = np.clip(t / rng.uniform(0.003, 0.08), 0, 1) if amp[i - 1] == 0 or i == 0 else 1.0
+        if slow_attack:
+            attack = np.clip(t / rng.uniform(0.01, 0.15), 0, 1)
+        else:
+            attack = np.clip(t / rng.uniform(0.003, 0.08), 0, 1) if amp[i - 1] == 0 or i == 0 else 1.0
         tremolo = 1 + rng.uniform(0, 0.2) * np.sin(2 * np.pi * rng.uniform(2, 8) * t)
         amp[i:j] = 10 ** (level_db / 20) * attack * tremolo
         voiced[i:j] = True
@@ -181,7 +192,15 @@ def synth_clip(rng: np.random.Generator, *, seconds: float = 4.0) -> LabelledCli
         if not audible.any():
             break
         out += levels[h] * audible * np.sin(stretch[h] * phase + rng.uniform(0, 2 * np.pi))
-    out *= amp / (np.sqrt((levels ** 2).sum() / 2) + 1e-9)
+    norm = np.sqrt((levels ** 2).sum() / 2) + 1e-9
+    out *= amp / norm
+    for start, f_tail, a_tail, tau in tails:  # released notes: exp(-t / tau) decays at fixed pitch
+        length = min(n - start, int(5 * tau * SAMPLE_RATE))
+        tt = np.arange(length) / SAMPLE_RATE
+        live = np.nonzero((levels >= 1e-5) & (f_tail * stretch < 0.48 * SAMPLE_RATE))[0]
+        partials = np.sin(2 * np.pi * f_tail * stretch[live, None] * tt[None, :]
+                          + rng.uniform(0, 2 * np.pi, (len(live), 1)))
+        out[start:start + length] += (levels[live] @ partials) * a_tail * np.exp(-tt / tau) / norm
     if rng.random() < 0.6:
         breath = coloured_noise(rng, n) * amp * 10 ** (rng.uniform(-50, -15) / 20)
         out += breath
