@@ -84,6 +84,11 @@ def test_errors_name_the_problem(tmp_path):
         read_dataset(str(tmp_path))
     with pytest.raises(UserError, match="split must be"):
         read_dataset(str(tmp_path), split="test")
+    (tmp_path / "dataset.json").write_text(json.dumps({"version": 1, "sample_rate": 16000, "frame_rate": 50,
+                                                       "example_secs": 4, "eval_fraction": 0,
+                                                       "splits": {"eval": {"examples": 0}}}))
+    with pytest.raises(UserError, match="eval split .* has no examples"):
+        read_dataset(str(tmp_path), split="eval")
     (tmp_path / "dataset.json").write_text(json.dumps({"version": 1}))
     with pytest.raises(UserError, match="lacks sample_rate"):
         load_dataset_info(str(tmp_path))

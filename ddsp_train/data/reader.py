@@ -82,6 +82,9 @@ def read_dataset(data_dir: str, *, split: str = "train", sample_rate: int | None
     if os.path.isdir(data_dir) and os.path.isfile(os.path.join(data_dir, "dataset.json")):
         info = load_dataset_info(data_dir)
         sample_rate = sample_rate or int(info["sample_rate"])
+        if info.get("splits", {}).get(split, {}).get("examples", 1) == 0:
+            raise UserError(f"the {split} split of {data_dir} has no examples (it was prepared with "
+                            f"--eval-fraction {info.get('eval_fraction')}; see its dataset.json)")
     elif not os.path.isdir(data_dir) and not glob.glob(data_dir):
         raise UserError(f"dataset {data_dir} does not exist (make one with ddsp-prepare)")
     files = split_files(data_dir, split)
