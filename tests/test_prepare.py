@@ -143,13 +143,17 @@ def test_split_is_identical_across_runs_workers_and_runner_modes(prepared_audio_
     assert set(first[0].values()) == {"train", "eval"}
 
 
-def test_single_recording_is_split_by_time(prepared_audio_dir, tmp_path):
+def test_single_recording_is_split_by_time(prepared_audio_dir, tmp_path, capsys):
     one = tmp_path / "one"
     one.mkdir()
     shutil.copy(sorted(prepared_audio_dir.glob("*.wav"))[0], one / "only.wav")
+    (one / "empty.flac").write_bytes(b"")
     out = tmp_path / "ds"
-    assert run_cli([one, "-o", out, "--example-secs", E_SECS, "--f0-method", "yin", "--eval-fraction", 0.25,
-                    "--quiet"]) == 0
+    assert run_cli([one, "-o", out, "--example-secs", E_SECS, "--f0-method", "yin", "--eval-fraction", 0.25]) == 0
+    err = capsys.readouterr().err  # the end-of-run table
+    for row in ("ddsp-prepare summary", "files used      1", "files skipped   1", "train examples  8 from 1",
+                "eval examples   2 from 1", "x real time", "skipped: ", "empty.flac: empty file"):
+        assert row in err, (row, err)
     train = sorted(float(e["start_secs"][0]) for e in ex_lib.iter_examples(str(out), "train"))
     evals = sorted(float(e["start_secs"][0]) for e in ex_lib.iter_examples(str(out), "eval"))
     assert train and evals
