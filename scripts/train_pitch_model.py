@@ -190,8 +190,11 @@ def main(out_dir, steps, batch, lr, lr_final, seed, synth_seconds, midi_seconds,
          checkpoint_minutes, eval_every, threads, width, temporal, depth):
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:  # TensorFlow already running in this process (called from Python): keep its pools
+        pass
     tf.random.set_seed(seed)
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
