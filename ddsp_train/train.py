@@ -11,7 +11,7 @@ EXAMPLE = "ddsp-train --data violin_dataset --model-dir violin_model --config vs
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-               epilog=f"Example:\n\n  {EXAMPLE}\n\nRun the same command again to resume after a crash or kill.")
+               epilog=f"\b\nExample:\n  {EXAMPLE}\n\nRun the same command again to resume after a crash or kill.")
 @click.option("--data", "data_dir", required=True, type=click.Path(path_type=pathlib.Path),
               help="Dataset folder written by ddsp-prepare (TFRecords + dataset.json).")
 @click.option("--model-dir", required=True, type=click.Path(path_type=pathlib.Path),
