@@ -643,8 +643,9 @@ def prepare_dataset(
             finally:
                 reporter.stop.set()
                 thread.join(5) if reporter.enabled else None
+        expected = {split: sum(len(i.starts) for i in items if i.region.split == split) for split in ("train", "eval")}
         summary = _finish(staging, records=records, config=config, seed=seed, eval_fraction=eval_fraction,
-                          total_secs=total_secs, t_start=t_start)
+                          total_secs=total_secs, t_start=t_start, expected=expected, n_items=len(items))
         shutil.rmtree(progress_dir, ignore_errors=True)
         commit_output(staging, output)
     except BaseException:
@@ -656,10 +657,20 @@ def prepare_dataset(
 
 
 def _finish(staging: str, *, records: list[dict], config: Config, seed: int, eval_fraction: float,
-            total_secs: float, t_start: float) -> dict:
-    """Read back the frame side output and the examples; write dataset.json and report.png."""
+            total_secs: float, t_start: float, expected: dict[str, int], n_items: int) -> dict:
+    """Check that every planned example and work item was written (``expected`` examples per
+    split, ``n_items`` frame records), compute the statistics from the frame side output, and
+    write dataset.json and report.png."""
     from ddsp_train.data import report, stats
 
+    written = {split: sum(1 for path in ex_lib.shard_paths(staging, split) for _ in ex_lib.read_tfrecord(path))
+               for split in ("train", "eval")}
+    frame_parts = sum(1 for path in ex_lib.shard_paths(staging, "_frames") for _ in ex_lib.read_tfrecord(path))
+    if written != expected or frame_parts != n_items:
+        raise UserError(
+            f"the Beam job ended without writing everything: {written['train']}/{expected['train']} train and "
+            f"{written['eval']}/{expected['eval']} eval examples, {frame_parts}/{n_items} work items; the "
+            "output was left untouched. The default DirectRunner is known to work; check the runner's logs.")
     parts: dict[tuple[int, str], list[dict]] = {}
     for frames in ex_lib.iter_examples(staging, "_frames"):
         key = (int(frames["file_index"][0]), frames["split"].decode())
@@ -675,9 +686,8 @@ def _finish(staging: str, *, records: list[dict], config: Config, seed: int, eva
                                           example_secs=config.example_secs, voiced_threshold=threshold)
     counts = {}
     for split in ("train", "eval"):
-        n = sum(1 for path in ex_lib.shard_paths(staging, split) for _ in ex_lib.read_tfrecord(path))
         counts[split] = {
-            "examples": n,
+            "examples": written[split],
             "shards": len(ex_lib.shard_paths(staging, split)),
             "files": sum(1 for r in records if r["status"] == "used" and split in (r["split"] or "").split("+")),
             "seconds": round(sum(_split_seconds(r, split) for r in records if r["status"] == "used"), 3),
