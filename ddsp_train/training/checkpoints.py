@@ -51,12 +51,16 @@ class CheckpointManager:
     """Saves and restores ``tf.train.Checkpoint(**objects)`` under ``model_dir/checkpoints``.
 
     ``objects`` are the trackables to save (the model, the optimizer, the step variable).
+    ``read_dir`` (default ``model_dir``) is where :meth:`restore` looks: a non-chief worker of a
+    cluster restores the chief's checkpoints and saves into a scratch folder.
     """
 
-    def __init__(self, model_dir: str | pathlib.Path, *, keep: int = 3, **objects: Any):
+    def __init__(self, model_dir: str | pathlib.Path, *, keep: int = 3, read_dir: str | pathlib.Path | None = None,
+                 **objects: Any):
         if keep < 1:
             raise ValueError(f"keep must be >= 1, got {keep}")
         self.model_dir = pathlib.Path(model_dir)
+        self.read_dir = pathlib.Path(read_dir) if read_dir is not None else self.model_dir
         self.keep = keep
         self.checkpoint = tf.train.Checkpoint(**objects)
 
@@ -75,12 +79,12 @@ class CheckpointManager:
         An unreadable newest checkpoint is reported and the previous one is tried. If
         checkpoints exist but none can be read, raises UserError.
         """
-        available = list_checkpoints(self.model_dir)
+        available = list_checkpoints(self.read_dir)
         if step is not None:
             available = [(s, p) for s, p in available if s == step]
             if not available:
-                steps = ", ".join(str(s) for s, _ in list_checkpoints(self.model_dir)) or "none"
-                raise UserError(f"no checkpoint of step {step} in {checkpoint_dir(self.model_dir)} "
+                steps = ", ".join(str(s) for s, _ in list_checkpoints(self.read_dir)) or "none"
+                raise UserError(f"no checkpoint of step {step} in {checkpoint_dir(self.read_dir)} "
                                 f"(available steps: {steps})")
         if not available:
             return None
@@ -97,7 +101,7 @@ class CheckpointManager:
                            "trying the previous one.", err=True)
                 continue
             return found_step
-        raise UserError(f"none of the checkpoints in {checkpoint_dir(self.model_dir)} can be read "
+        raise UserError(f"none of the checkpoints in {checkpoint_dir(self.read_dir)} can be read "
                         f"({'; '.join(p[:200] for p in problems)}). Were they written with another --config? "
                         "Use that config, or move the folder away to start over.")
 

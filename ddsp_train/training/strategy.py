@@ -31,6 +31,12 @@ class Placement:
     on_gpu: bool
     xla: bool
     mixed_precision_policy: str | None  # a Keras dtype policy for the networks, or None
+    worker: str | None = None  # "worker 1" etc. for a non-chief task of a multi-worker cluster
+
+    @property
+    def is_chief(self) -> bool:
+        """Whether this process writes MODEL_DIR (other workers of a cluster write scratch copies)."""
+        return self.worker is None
 
     @property
     def replicas(self) -> int:
@@ -58,10 +64,15 @@ def choose(*, strategy: str = "auto", xla: bool | None = None, mixed_precision: 
     cluster = _tf_config_cluster() if strategy in ("auto", "multiworker") else None
     if strategy == "multiworker" and cluster is None:
         raise UserError("--strategy multiworker needs TF_CONFIG describing the cluster and this worker's task")
+    worker = None
     if cluster is not None:
         workers = len(cluster["cluster"].get("worker", []))
         chosen = tf.distribute.MultiWorkerMirroredStrategy()
         description = f"MultiWorkerMirroredStrategy over {workers} workers"
+        task = cluster.get("task", {})
+        has_chief = bool(cluster["cluster"].get("chief"))
+        if task.get("type") == "worker" and (has_chief or int(task.get("index", 0)) != 0):
+            worker = f"worker {int(task.get('index', 0))}"
     elif strategy == "mirrored" or len(gpus) > 1:
         chosen = tf.distribute.MirroredStrategy()
         description = f"MirroredStrategy over {chosen.num_replicas_in_sync} device(s)"
@@ -75,7 +86,7 @@ def choose(*, strategy: str = "auto", xla: bool | None = None, mixed_precision: 
     if mixed_precision:
         policy = "mixed_float16" if on_gpu else "mixed_bfloat16"
     return Placement(strategy=chosen, description=description, on_gpu=on_gpu,
-                     xla=on_gpu if xla is None else bool(xla), mixed_precision_policy=policy)
+                     xla=on_gpu if xla is None else bool(xla), mixed_precision_policy=policy, worker=worker)
 
 
 def announce(placement: Placement) -> None:

@@ -332,6 +332,11 @@ def train(
     gin_config.parse(config_files=config_files, bindings=bindings, dataset_info=dataset_info)
     settings = schedule()
     first, train_examples, eval_examples = _read_splits(data_dir)
+    chief_dir = model_dir
+    if not placement.is_chief:
+        # Every worker of a cluster takes part in saving, but only the chief writes MODEL_DIR; the
+        # others restore the chief's checkpoints and write scratch copies (tf.distribute's rule).
+        model_dir = model_dir / f".{placement.worker.replace(' ', '-')}"
     _prepare_model_dir(model_dir, data_dir, dataset_info)
     strategy_lib.announce(placement)
 
@@ -340,8 +345,8 @@ def train(
         optimizer = make_optimizer()
         trainer = Trainer(model=model, optimizer=optimizer, placement=placement)
     _check_example(first, model, data_dir)
-    manager = checkpoints.CheckpointManager(model_dir, keep=settings["checkpoints_to_keep"], model=model,
-                                            optimizer=trainer.optimizer, step=trainer.step)
+    manager = checkpoints.CheckpointManager(model_dir, keep=settings["checkpoints_to_keep"], read_dir=chief_dir,
+                                            model=model, optimizer=trainer.optimizer, step=trainer.step)
     restored = manager.restore()
     start_step = int(trainer.step.numpy())
     write_operative_config(model_dir)
@@ -353,6 +358,10 @@ def train(
     train_ds = (train_examples.shuffle(settings["shuffle_buffer"]).repeat()
                 .batch(batch_size, drop_remainder=True)
                 .prefetch(tf.data.AUTOTUNE))
+    options = tf.data.Options()
+    # Workers of a cluster share the examples, not the files (a dataset may have one shard).
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    train_ds = train_ds.with_options(options)
     iterator = iter(placement.strategy.experimental_distribute_dataset(train_ds))
 
     summaries = Summaries(model_dir)
