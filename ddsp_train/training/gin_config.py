@@ -54,9 +54,9 @@ def resolve_config(name_or_path: str) -> pathlib.Path:
     path = pathlib.Path(name_or_path).expanduser()
     if path.is_file():
         return path.resolve()
-    if path.suffix != ".gin" and "/" not in name_or_path:
+    if "/" not in name_or_path:
         with packaged_config_dir() as folder:
-            packaged = folder / f"{name_or_path}.gin"
+            packaged = folder / f"{path.stem if path.suffix == '.gin' else name_or_path}.gin"
             if packaged.is_file():
                 return packaged
     if path.exists():
