@@ -32,8 +32,7 @@ CLUSTER_EXAMPLE = ("ddsp-prepare gs://bucket/violin/ --output violin_dataset -- 
                    f"less robust), network (ours, when installed). [default: {DEFAULT_F0_METHOD}]")
 @click.option("--workers", type=int, default=None, help="Worker processes [default: all cores].")
 @click.option("--shards", type=int, default=None,
-              help="TFRecord shards per split [default: automatic; a fixed count buffers the data in memory "
-                   "with the DirectRunner].")
+              help="TFRecord shards per split [default: one per 256 MB of examples].")
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty --output folder.")
 @click.option("--strict", is_flag=True, help="Fail if any input file is unusable instead of skipping it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")

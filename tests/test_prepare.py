@@ -128,8 +128,10 @@ def test_mixed_folder_end_to_end(mixed, mixed_dataset):
 def test_split_is_identical_across_runs_workers_and_runner_modes(prepared_audio_dir, prepared_dataset, tmp_path):
     out = tmp_path / "again"
     code = run_cli([prepared_audio_dir, "-o", out, "--example-secs", E_SECS, "--f0-method", "yin", "--quiet",
-                    "--", "--direct_running_mode=multi_processing", "--direct_num_workers=2"])
+                    "--shards", 3, "--", "--direct_running_mode=multi_processing", "--direct_num_workers=2"])
     assert code == 0
+    assert len(ex_lib.shard_paths(str(out), "train")) == len(ex_lib.shard_paths(str(out), "eval")) == 3
+    assert ex_lib.shard_paths(str(out), "train")[-1].endswith("train.tfrecord-00002-of-00003")
 
     def content(d):
         info = json.loads((d / "dataset.json").read_text())

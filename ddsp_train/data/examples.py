@@ -150,6 +150,46 @@ def read_tfrecord(path: str) -> Iterator[bytes]:
             yield data
 
 
+def _masked_crc32c(data: bytes) -> int:
+    """TFRecord's masked CRC-32C: ``((crc >> 15) | (crc << 17)) + 0xa282ead8`` (mod 2^32)."""
+    crc = _crc32c()(data)
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def _crc32c():
+    if not hasattr(_crc32c, "fn"):
+        try:
+            import google_crc32c
+
+            _crc32c.fn = google_crc32c.value
+        except ImportError:
+            import crcmod.predefined  # a dependency of apache-beam
+
+            _crc32c.fn = crcmod.predefined.mkPredefinedCrcFun("crc-32c")
+    return _crc32c.fn
+
+
+class TFRecordWriter:
+    """Writes uncompressed TFRecord files (readable by ``tf.data.TFRecordDataset``)."""
+
+    def __init__(self, path: str):
+        self.file = open(path, "wb")
+
+    def write(self, data: bytes) -> None:
+        head = struct.pack("<Q", len(data))
+        self.file.write(head + struct.pack("<I", _masked_crc32c(head)) + data
+                        + struct.pack("<I", _masked_crc32c(data)))
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def shard_paths(data_dir: str, prefix: str) -> list[str]:
     """Sorted ``DIR/PREFIX.tfrecord*`` files (the shards of one split)."""
     return sorted(p for p in glob.glob(os.path.join(glob.escape(data_dir), prefix + ".tfrecord*"))

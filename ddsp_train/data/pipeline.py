@@ -8,8 +8,10 @@ Stages:
    stretch plus ``CONTEXT_SECS`` on each side (:func:`ddsp_train.audio.read_resampled`),
    computes the features and emits the examples that start inside it, so a long file runs in
    bounded memory and in parallel, with the same features as the whole file at once.
-3. Driver: statistics from the per-frame side output, ``report.png``, ``dataset.json``, and
-   the atomic move of the staging folder into place.
+   All records go to one sink (kind-prefixed), which every runner handles.
+3. Driver: deal the records into ``train``/``eval`` shards, check that every planned example
+   arrived, statistics from the per-frame records, ``report.png``, ``dataset.json``, and the
+   atomic move of the staging folder into place.
 
 Examples are windows of ``example_secs`` every ``hop_secs`` from the start of each recording
 (or of each side of a time split); the last one ends at the end, so nothing is dropped or
@@ -321,9 +323,9 @@ def _make_dofn(config: Config):
             examples, frames = process_item(item, config=self.config, tracker=self.tracker)
             for example in examples:
                 split = example.pop("split")
-                yield beam.pvalue.TaggedOutput(split, ex_lib.encode_example(example))
-            yield beam.pvalue.TaggedOutput("frames", ex_lib.encode_example(
-                {**{k: v for k, v in frames.items() if k != "split"}, "split": frames["split"]}))
+                yield KIND_PREFIX[split] + ex_lib.encode_example(example)
+            yield KIND_PREFIX["frames"] + ex_lib.encode_example(
+                {**{k: v for k, v in frames.items() if k != "split"}, "split": frames["split"]})
             _mark_progress(self.config.progress_dir, item, self.config)
 
     return ProcessItem(config)
@@ -382,16 +384,57 @@ def pipeline_options(beam_args: Sequence[str], *, workers: int, total_secs: floa
         raise UserError(f"invalid Beam pipeline options {args}: {e}") from None
 
 
-def run_beam(items: list[WorkItem], *, config: Config, staging: str, shards: int | None, options) -> None:
+#: First byte of each record the Beam job writes: which output it belongs to.
+KIND_PREFIX = {"train": b"T", "eval": b"E", "frames": b"F"}
+#: Automatic sharding: about this many bytes of examples per shard.
+SHARD_BYTES = 256 << 20
+
+
+def run_beam(items: list[WorkItem], *, config: Config, staging: str, options) -> None:
+    """The Beam job: work items -> one TFRecord sink ``_records`` of kind-prefixed records.
+
+    One ParDo with one output and one sink: some runners (Beam's Dask runner) lose all but one
+    output of a multi-output step, so the split into files happens after the job
+    (:func:`split_records`)."""
     beam = _import_beam()
     with beam.Pipeline(options=options) as p:
-        outputs = (p | "items" >> beam.Create(items, reshuffle=True)
-                   | "features" >> beam.ParDo(_make_dofn(config)).with_outputs("train", "eval", "frames"))
-        for name in ("train", "eval", "frames"):
-            _ = outputs[name] | f"write_{name}" >> beam.io.WriteToTFRecord(
-                os.path.join(staging, ("_" if name == "frames" else "") + name + ".tfrecord"),
-                num_shards=(shards or 0) if name != "frames" else 0,
-                shard_name_template="-SSSSS-of-NNNNN")
+        _ = (p | "items" >> beam.Create(items, reshuffle=True)
+             | "features" >> beam.ParDo(_make_dofn(config))
+             | "write" >> beam.io.WriteToTFRecord(os.path.join(staging, "_records.tfrecord"),
+                                                  shard_name_template="-SSSSS-of-NNNNN"))
+
+
+def split_records(staging: str, *, shards: int | None, expected: dict[str, int], example_bytes: int) -> list[bytes]:
+    """Move the job's records into ``{train,eval}.tfrecord-SSSSS-of-NNNNN`` (``shards`` per split,
+    or one per :data:`SHARD_BYTES`, records dealt round-robin); return the frame records. Removes
+    the job's files, including temporary folders a runner may leave behind."""
+    frames: list[bytes] = []
+    writers: dict[str, list] = {}
+    counts = {"train": 0, "eval": 0}
+    kinds = {v: k for k, v in KIND_PREFIX.items()}
+    for split, n in expected.items():
+        count = shards or max(1, -(-n * example_bytes // SHARD_BYTES))
+        writers[split] = [ex_lib.TFRecordWriter(os.path.join(staging, f"{split}.tfrecord-{i:05d}-of-{count:05d}"))
+                          for i in range(count)]
+    try:
+        for path in ex_lib.shard_paths(staging, "_records"):
+            for record in ex_lib.read_tfrecord(path):
+                kind = kinds[record[:1]]
+                if kind == "frames":
+                    frames.append(record[1:])
+                    continue
+                out = writers[kind]
+                out[counts[kind] % len(out)].write(record[1:])
+                counts[kind] += 1
+    finally:
+        for out in writers.values():
+            for w in out:
+                w.close()
+    for path in ex_lib.shard_paths(staging, "_records"):
+        os.remove(path)
+    for leftover in glob.glob(os.path.join(glob.escape(staging), "beam-temp-*")):
+        shutil.rmtree(leftover, ignore_errors=True)
+    return frames
 
 
 @contextlib.contextmanager
@@ -639,13 +682,17 @@ def prepare_dataset(
             if reporter.enabled:
                 thread.start()
             try:
-                run_beam(items, config=config, staging=staging, shards=shards, options=options)
+                run_beam(items, config=config, staging=staging, options=options)
             finally:
                 reporter.stop.set()
                 thread.join(5) if reporter.enabled else None
         expected = {split: sum(len(i.starts) for i in items if i.region.split == split) for split in ("train", "eval")}
+        n_frames_ex = config.example_samples // config.frame_hop + 1
+        frame_records = split_records(staging, shards=shards, expected=expected,
+                                      example_bytes=4 * (config.example_samples + 4 * n_frames_ex) + 200)
         summary = _finish(staging, records=records, config=config, seed=seed, eval_fraction=eval_fraction,
-                          total_secs=total_secs, t_start=t_start, expected=expected, n_items=len(items))
+                          total_secs=total_secs, t_start=t_start, expected=expected, frame_records=frame_records,
+                          n_items=len(items))
         shutil.rmtree(progress_dir, ignore_errors=True)
         commit_output(staging, output)
     except BaseException:
@@ -657,7 +704,8 @@ def prepare_dataset(
 
 
 def _finish(staging: str, *, records: list[dict], config: Config, seed: int, eval_fraction: float,
-            total_secs: float, t_start: float, expected: dict[str, int], n_items: int) -> dict:
+            total_secs: float, t_start: float, expected: dict[str, int], frame_records: list[bytes],
+            n_items: int) -> dict:
     """Check that every planned example and work item was written (``expected`` examples per
     split, ``n_items`` frame records), compute the statistics from the frame side output, and
     write dataset.json and report.png."""
@@ -665,18 +713,17 @@ def _finish(staging: str, *, records: list[dict], config: Config, seed: int, eva
 
     written = {split: sum(1 for path in ex_lib.shard_paths(staging, split) for _ in ex_lib.read_tfrecord(path))
                for split in ("train", "eval")}
-    frame_parts = sum(1 for path in ex_lib.shard_paths(staging, "_frames") for _ in ex_lib.read_tfrecord(path))
+    frame_parts = len(frame_records)
     if written != expected or frame_parts != n_items:
         raise UserError(
             f"the Beam job ended without writing everything: {written['train']}/{expected['train']} train and "
             f"{written['eval']}/{expected['eval']} eval examples, {frame_parts}/{n_items} work items; the "
             "output was left untouched. The default DirectRunner is known to work; check the runner's logs.")
     parts: dict[tuple[int, str], list[dict]] = {}
-    for frames in ex_lib.iter_examples(staging, "_frames"):
+    for record in frame_records:
+        frames = ex_lib.decode_example(record)
         key = (int(frames["file_index"][0]), frames["split"].decode())
         parts.setdefault(key, []).append(frames)
-    for path in ex_lib.shard_paths(staging, "_frames"):
-        os.remove(path)
     recordings = []
     for key in sorted(parts):
         chunks = sorted(parts[key], key=lambda f: float(f["start_frame"][0]))
