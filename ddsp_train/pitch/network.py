@@ -132,8 +132,14 @@ def build_model(*, width: int = DEFAULT_CONFIG[0], temporal: bool = bool(DEFAULT
     n_live = kernels.shape[1] // (6 if temporal else 2)
 
     frames = keras.Input((FRAME_SIZE,), name="audio")
-    # The fixed front end is a frozen Dense layer (a plain matmul in every backend and in TFLite).
-    spec = layers.Dense(kernels.shape[1], use_bias=False, trainable=False, name="front_end")(frames)
+    # The fixed front end is frozen Dense layers (plain matmuls in every backend and in TFLite).
+    # The early / late kernels are zero outside their half frame, so each reads only its half.
+    half = FRAME_SIZE // 2
+    spec = layers.Dense(2 * n_live, use_bias=False, trainable=False, name="front_end")(frames)
+    if temporal:
+        early = layers.Dense(2 * n_live, use_bias=False, trainable=False, name="front_end_early")(frames[:, :half])
+        late = layers.Dense(2 * n_live, use_bias=False, trainable=False, name="front_end_late")(frames[:, half:])
+        spec = layers.Concatenate(name="front_end_all")([spec, early, late])
 
     def power_db(x, part):
         re, im = x[:, 2 * part * n_live:(2 * part + 1) * n_live], x[:, (2 * part + 1) * n_live:(2 * part + 2) * n_live]
@@ -164,7 +170,10 @@ def build_model(*, width: int = DEFAULT_CONFIG[0], temporal: bool = bool(DEFAULT
     x = layers.Conv1D(1, 1, name="logits")(x)
     logits = layers.Reshape((N_BINS,), name="flatten")(x)
     model = keras.Model(frames, logits, name="pitch_network")
-    model.get_layer("front_end").set_weights([kernels])
+    model.get_layer("front_end").set_weights([kernels[:, :2 * n_live]])
+    if temporal:
+        model.get_layer("front_end_early").set_weights([kernels[:half, 2 * n_live:4 * n_live]])
+        model.get_layer("front_end_late").set_weights([kernels[half:, 4 * n_live:]])
     model.pitch_config = (int(width), int(bool(temporal)), int(depth))
     return model
 
@@ -177,7 +186,7 @@ def packaged_weights_path():
 
 def trained_layers(model) -> list:
     """The layers whose weights are learned (everything but the fixed front end)."""
-    return [layer for layer in model.layers if layer.weights and layer.name != "front_end"]
+    return [layer for layer in model.layers if layer.weights and not layer.name.startswith("front_end")]
 
 
 def save_weights(model, path: str | os.PathLike) -> None:
@@ -304,7 +313,7 @@ class NetworkTracker:
     name = "network"
 
     def __init__(self, *, weights_path: str | os.PathLike | None = None, viterbi: bool = False,
-                 batch_size: int = 1024):
+                 batch_size: int = 128):
         self.viterbi = viterbi
         self.batch_size = batch_size
         self.model, self._infer = _cached_model(None if weights_path is None else os.fspath(weights_path))
