@@ -39,6 +39,7 @@ import functools
 import importlib.resources
 import math
 import os
+import threading
 
 import numpy as np
 
@@ -311,6 +312,7 @@ class NetworkTracker:
     """
 
     name = "network"
+    voiced_threshold = VOICED_CONFIDENCE
 
     def __init__(self, *, weights_path: str | os.PathLike | None = None, viterbi: bool = False,
                  batch_size: int = 128):
@@ -351,9 +353,18 @@ class NetworkTracker:
         return fill_unvoiced(f0, confidence >= VOICED_CONFIDENCE, reach=reach), confidence
 
 
-@functools.lru_cache(maxsize=4)
+_MODEL_LOCK = threading.Lock()
+
+
 def _cached_model(weights_path: str | None):
-    """The model with its weights and a compiled ``frames -> sigmoid(logits)`` function (cached)."""
+    """The model with its weights and a compiled ``frames -> sigmoid(logits)`` function, built
+    once per weights file and shared by the trackers of all threads."""
+    with _MODEL_LOCK:
+        return _build_cached(weights_path)
+
+
+@functools.lru_cache(maxsize=4)
+def _build_cached(weights_path: str | None):
     import tensorflow as tf
 
     model = load_model(weights_path)
@@ -362,4 +373,5 @@ def _cached_model(weights_path: str | None):
     return model, infer
 
 
-register_tracker("network", NetworkTracker)
+# TensorFlow runs its own thread pools: ddsp-prepare runs this tracker in threads of one process.
+register_tracker("network", NetworkTracker, parallel="threads", voiced_threshold=VOICED_CONFIDENCE)
