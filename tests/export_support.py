@@ -82,58 +82,51 @@ def trained_vst_export(tmp_path_factory, request) -> dict:
         return info
 
 
-def pitch_of(audio: np.ndarray, *, sample_rate: int, frame_rate: float = 50.0, fmin: float = 50.0,
-             fmax: float = 2000.0, frame_size: int | None = None,
-             cutoff_hz: float = 2000.0) -> tuple[np.ndarray, np.ndarray]:
-    """Per-frame period estimate (numpy only, independent of the package) and RMS, frames centred
-    at ``k / frame_rate`` (about 128 ms long), of the audio low-passed at ``cutoff_hz``.
+def pitch_of(audio: np.ndarray, *, sample_rate: int, frame_rate: float = 50.0, fmin: float = 60.0,
+             fmax: float = 2000.0, band_hz: float = 2500.0, range_db: float = 45.0,
+             tolerance: float = 0.06) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame f0 estimate (numpy only, independent of the package) and RMS; frames of 128 ms
+    centred at ``k / frame_rate``; 0 where nothing sounds.
 
-    YIN's cumulative-mean-normalised difference ``d'(tau)`` over lags ``sr/fmax..sr/fmin``; a
-    harmonic sound of period ``P`` has ``d'(P) ~ 0``. A sound whose spectrum is dominated by, say,
-    its 4th harmonic also dips at ``P/4``, where plain YIN (first dip below a threshold) locks on;
-    here the lag is the smallest local minimum within ``0.02 + 1.5 d'_min`` of the global minimum
-    ``d'_min``, refined by a parabola: the true period, not a fraction or multiple of it.
+    The fundamental of the detected partials: the peaks of the Blackman-windowed log spectrum
+    below ``band_hz`` within ``range_db`` of the strongest (sidelobes are 58 dB down) are the
+    partials ``p_i``; f0 is the highest ``f`` in ``fmin..fmax`` of which every ``p_i`` is a
+    harmonic (``|p_i / f - round(p_i / f)| <= tolerance``, ``round >= 1``), refined by least squares
+    ``f = sum(p_i n_i) / sum(n_i^2)``. Unlike period-based trackers this does not jump to a
+    multiple or a fraction when the partials are weighted arbitrarily (as by a model trained for
+    a few steps): only a spectrum whose partials all share a larger common divisor would mislead it.
     """
     x = np.asarray(audio, np.float64)
-    # Keep 0..cutoff Hz: whole-sample lags cannot align the high harmonics of a bright sound
-    # (a 0.3-sample error is a large phase error at 7 kHz), which would favour sub-multiples.
-    # It is also upsampled to a 4x finer lag grid (zero-padded spectrum).
-    spectrum = np.fft.rfft(x)
-    spectrum[np.fft.rfftfreq(len(x), 1.0 / sample_rate) > cutoff_hz] = 0.0
-    up = 4
-    x = np.fft.irfft(spectrum, up * len(x)) * up
-    n = up * (frame_size or int(2 ** np.ceil(np.log2(0.128 * sample_rate))))
-    sample_rate = up * sample_rate
     hop = int(round(sample_rate / frame_rate))
-    tau_max = min(int(np.ceil(sample_rate / fmin)), n // 2)
-    tau_min = max(int(np.floor(sample_rate / fmax)), 2)
-    w = n - tau_max
+    n = int(2 ** np.ceil(np.log2(0.128 * sample_rate)))
+    nfft = 8 * n
     count = len(x) // hop + 1
     padded = np.pad(x, (n // 2, n))
     frames = np.lib.stride_tricks.sliding_window_view(padded, n)[::hop][:count]
-    nfft = 1 << int(np.ceil(np.log2(n + w)))
-    r = np.fft.irfft(np.conj(np.fft.rfft(frames[:, :w], nfft)) * np.fft.rfft(frames, nfft), nfft)[:, :tau_max + 1]
-    c = np.concatenate([np.zeros((count, 1)), np.cumsum(frames * frames, axis=1)], axis=1)
-    lags = np.arange(tau_max + 1)
-    e = c[:, lags + w] - c[:, lags]
-    d = np.maximum(e[:, :1] + e - 2 * r, 0.0)
-    d[:, 0] = 0.0
-    mean = np.cumsum(d[:, 1:], axis=1) / np.arange(1, tau_max + 1)
-    dn = np.ones_like(d)
-    dn[:, 1:] = d[:, 1:] / np.maximum(mean, 1e-12)
+    rms = np.sqrt(np.mean(frames ** 2, axis=1))
+    spectra = 20 * np.log10(np.abs(np.fft.rfft(frames * np.blackman(n), nfft, axis=1)) + 1e-12)
+    hz = sample_rate / nfft
+    last = int(band_hz / hz)
+    first = max(1, int(0.9 * fmin / hz))
+    candidates = fmin * 2.0 ** (np.arange(0.0, 1200 * np.log2(fmax / fmin), 2.0) / 1200)[::-1]
     f0 = np.zeros(count)
     for i in range(count):
-        v = dn[i]
-        lo = v[tau_min:tau_max]
-        best = lo.min()
-        inner = v[tau_min + 1: tau_max - 1]
-        minima = np.flatnonzero((inner <= v[tau_min: tau_max - 2]) & (inner <= v[tau_min + 2: tau_max])
-                                & (inner <= 0.02 + 1.5 * best)) + tau_min + 1
-        t = int(minima[0]) if minima.size else tau_min + int(np.argmin(lo))
-        a, b, cc = v[t - 1], v[t], v[t + 1]
-        shift = 0.5 * (a - cc) / (a - 2 * b + cc) if (a - 2 * b + cc) > 0 else 0.0
-        f0[i] = sample_rate / (t + shift)
-    rms = np.sqrt(np.mean(frames[:, :n] ** 2, axis=1))
+        spec = spectra[i, : last + 2]
+        mid = spec[first:last]
+        is_peak = (mid > spec[first - 1:last - 1]) & (mid >= spec[first + 1:last + 1]) & (mid >= spec.max() - range_db)
+        idx = np.flatnonzero(is_peak) + first
+        if idx.size == 0 or rms[i] == 0:
+            continue
+        a, b, c = spec[idx - 1], spec[idx], spec[idx + 1]
+        den = a - 2 * b + c
+        peaks = (idx + np.where(den < 0, 0.5 * (a - c) / np.where(den < 0, den, -1), 0.0)) * hz  # [P]
+        ratio = peaks[None, :] / candidates[:, None]  # [C, P]
+        harmonic = np.round(ratio)
+        fits = ((harmonic >= 1) & (np.abs(ratio - harmonic) <= tolerance)).all(axis=1)
+        if not fits.any():
+            continue
+        numbers = harmonic[int(np.argmax(fits))]
+        f0[i] = float(np.sum(peaks * numbers) / np.sum(numbers * numbers))
     return f0, rms
 
 
