@@ -7,8 +7,8 @@ confidence is near 0 and f0 is filled by :func:`fill_unvoiced` (interpolated or 
 nearby voiced frames, so it does not jump). Trackers resample internally to the rate they need.
 
 Registered: ``yin`` (fast, ours), ``pyin`` (librosa's probabilistic YIN with Viterbi
-smoothing; the default); ``network`` registers itself from :mod:`ddsp_train.pitch.network`
-when that module exists (it is imported lazily the first time the registry is used).
+smoothing); ``network`` (ours, the default; figures: scripts/bench_pitch.py) registers itself
+from :mod:`ddsp_train.pitch.network` when that module exists (it is imported lazily the first time the registry is used).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import numpy as np
 
 from ddsp_train.errors import UserError
 
-DEFAULT_F0_METHOD = "pyin"
+DEFAULT_F0_METHOD = "network"
 
 #: How far (in seconds) :func:`fill_unvoiced` looks for a voiced frame. Features of a frame
 #: depend only on audio within this distance (plus the trackers' own windows), which lets the
