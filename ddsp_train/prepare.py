@@ -9,15 +9,16 @@ from ddsp_train import cli
 from ddsp_train.pitch import DEFAULT_F0_METHOD
 
 EXAMPLE = "ddsp-prepare recordings/violin/ takes/*.flac --output violin_dataset"
-CLUSTER_EXAMPLE = ("ddsp-prepare gs://bucket/violin/ --output violin_dataset -- --runner=DataflowRunner "
-                   "--project=my-project --temp_location=gs://bucket/tmp")
+BEAM_EXAMPLE = ("ddsp-prepare takes/ --output violin_dataset -- --direct_running_mode=multi_threading "
+                "--direct_num_workers=4")
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
                epilog=f"Examples:\n\n  {EXAMPLE}\n\n  {EXAMPLE} --f0-method yin --example-secs 4 --workers 8"
-                      f"\n\n  {CLUSTER_EXAMPLE}"
-                      "\n\nEverything after -- goes to Apache Beam's PipelineOptions (default runner: the "
-                      "DirectRunner with one process per core).")
+                      f"\n\n  {BEAM_EXAMPLE}"
+                      "\n\nEverything after -- goes to Apache Beam's PipelineOptions (default: the DirectRunner "
+                      "with one process per core; threads for the network tracker; in-process under a minute "
+                      "of audio). Other runners need INPUT and DIR on storage their workers can reach.")
 @click.argument("inputs", nargs=-1, metavar="INPUT...")
 @click.option("--output", "-o", required=True, metavar="DIR", help="Dataset folder to create.")
 @click.option("--sample-rate", type=int, default=16000, show_default=True, help="Audio rate of the examples (Hz).")
@@ -28,8 +29,8 @@ CLUSTER_EXAMPLE = ("ddsp-prepare gs://bucket/violin/ --output violin_dataset -- 
               help="Share of the audio held out for evaluation (whole recordings; by time if only one).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the train/eval split.")
 @click.option("--f0-method", default=None,
-              help=f"Pitch tracker: pyin (librosa, accurate, about 1x real time per core), yin (fast, "
-                   f"less robust), network (ours, when installed). [default: {DEFAULT_F0_METHOD}]")
+              help=f"Pitch tracker: network (ours, most accurate, ~25x real time per core), pyin "
+                   f"(librosa, ~1x), yin (~200x, more octave errors). [default: {DEFAULT_F0_METHOD}]")
 @click.option("--workers", type=int, default=None, help="Worker processes [default: all cores].")
 @click.option("--shards", type=int, default=None,
               help="TFRecord shards per split [default: one per 256 MB of examples].")

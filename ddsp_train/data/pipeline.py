@@ -8,7 +8,8 @@ Stages:
    stretch plus ``CONTEXT_SECS`` on each side (:func:`ddsp_train.audio.read_resampled`),
    computes the features and emits the examples that start inside it, so a long file runs in
    bounded memory and in parallel, with the same features as the whole file at once.
-   All records go to one sink (kind-prefixed), which every runner handles.
+   All records go to one sink, prefixed with their kind (train, eval, frames): a single-output
+   graph (Beam's Dask runner was seen to keep only one output of a multi-output step).
 3. Driver: deal the records into ``train``/``eval`` shards, check that every planned example
    arrived, statistics from the per-frame records, ``report.png``, ``dataset.json``, and the
    atomic move of the staging folder into place.
@@ -40,15 +41,17 @@ from ddsp_train import audio as audio_lib
 from ddsp_train import features
 from ddsp_train.data import examples as ex_lib
 from ddsp_train.errors import UserError
-from ddsp_train.pitch import (DEFAULT_F0_METHOD, check_tracker, get_tracker, tracker_parallel,
-                              tracker_voiced_threshold)
+from ddsp_train.pitch import (DEFAULT_F0_METHOD, FILL_REACH_SECS, check_tracker, get_tracker,
+                              tracker_parallel, tracker_voiced_threshold)
 
 DATASET_VERSION = 1
 #: Audio per Beam work item (examples starting in it), seconds of the output.
 SEGMENT_SECS = 60.0
-#: Audio read on each side of a work item so that features at its edges equal whole-file ones
-#: (trackers' windows, pyin's Viterbi, the unvoiced fill reach of 1 s).
+#: Audio read on each side of a work item so that features at its edges equal whole-file ones:
+#: it covers the trackers' 64 ms windows, the unvoiced-f0 fill reach (FILL_REACH_SECS = 2 s)
+#: and, in practice, pyin's Viterbi path re-converging (tests/test_prepare_chunks.py).
 CONTEXT_SECS = 3.0
+assert CONTEXT_SECS >= FILL_REACH_SECS + 0.5
 #: Files whose loudest 64 ms block is below this level are skipped as silent.
 SILENCE_DBFS = -70.0
 #: Below this much audio in total the job runs in-process (Beam's in_memory mode): starting
