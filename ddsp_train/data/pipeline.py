@@ -58,6 +58,10 @@ SILENCE_DBFS = -70.0
 #: worker processes would cost more than it saves. The output is the same in either mode.
 SMALL_JOB_SECS = 60.0
 STAGING_PREFIX = ".ddsp-prepare-staging-"
+SPLIT_RULE = ("by recording: distinct file contents ordered by sha256(f'{seed}:{sha256 of the file}'), eval takes "
+              "them in that order until it holds eval_fraction of the audio (at least one, never all); a single "
+              "recording is cut in time at (1 - eval_fraction) of its length on the hop grid, examples never "
+              "cross the cut")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -756,6 +760,7 @@ def _finish(staging: str, *, records: list[dict], config: Config, seed: int, eva
         "eval_fraction": eval_fraction,
         "seed": seed,
         "splits": counts,
+        "split_rule": SPLIT_RULE,
         "total_seconds": round(total_secs, 3),
         "files_used": sum(1 for r in records if r["status"] == "used"),
         "files_skipped": sum(1 for r in records if r["status"] == "skipped"),
