@@ -155,3 +155,11 @@ def test_atomic_writes_give_the_usual_permissions(tmp_path):
         os.umask(mask)
     assert path.stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "m.saved_model").stat().st_mode & 0o777 == 0o755
+
+
+def test_export_of_a_missing_checkpoint_names_the_available_steps(vst, tmp_path):
+    from ddsp_train.export import command
+
+    code, _, stderr = run_in_process(command, vst["model_dir"], "--checkpoint", "7", "--output", str(tmp_path))
+    assert code == 1 and stderr.startswith("Error: no checkpoint of step 7") and "3" in stderr
+    assert not list(tmp_path.iterdir())
