@@ -42,6 +42,31 @@ def test_save_keeps_the_last_few_and_restores_exactly(tmp_path):
         np.testing.assert_array_equal(expected, actual.numpy())
 
 
+class ListHolder(keras.layers.Layer):
+    """Layers kept in a list, as the decoder's input stacks and the processor group's processors."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack = [keras.layers.Dense(3), keras.layers.Dense(2)]
+
+    def call(self, x):
+        return self.stack[1](self.stack[0](x))
+
+
+def test_model_only_restore_reaches_layers_held_in_lists(tmp_path):
+    model = ListHolder()
+    model(tf.ones([1, 4]))
+    optimizer = keras.optimizers.Adam(0.1)
+    optimizer.build(model.trainable_variables)
+    checkpoints.CheckpointManager(tmp_path, model=model, optimizer=optimizer).save(7)
+    fresh = ListHolder()
+    fresh(tf.ones([1, 4]))
+    assert checkpoints.CheckpointManager(tmp_path, model=fresh).restore() == 7
+    assert len(model.weights) == 4
+    for expected, actual in zip(model.weights, fresh.weights):
+        np.testing.assert_array_equal(expected.numpy(), actual.numpy())
+
+
 def test_half_written_and_corrupt_checkpoints(tmp_path, capsys):
     model, optimizer, step = small_state()
     manager = checkpoints.CheckpointManager(tmp_path, model=model, optimizer=optimizer, step=step)

@@ -62,6 +62,11 @@ class CheckpointManager:
         self.model_dir = pathlib.Path(model_dir)
         self.read_dir = pathlib.Path(read_dir) if read_dir is not None else self.model_dir
         self.keep = keep
+        if "model" in objects:
+            # Keras 3 layers do not expose layers held in lists (input stacks, the processors) as
+            # checkpoint dependencies, so a model-only restore would miss their weights. The
+            # model's weights in their (deterministic) order make every weight reachable.
+            objects["model_weights"] = list(objects["model"].weights)
         self.checkpoint = tf.train.Checkpoint(**objects)
 
     def save(self, step: int) -> pathlib.Path:
