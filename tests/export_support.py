@@ -83,23 +83,27 @@ def trained_vst_export(tmp_path_factory, request) -> dict:
 
 
 def pitch_of(audio: np.ndarray, *, sample_rate: int, frame_rate: float = 50.0, fmin: float = 60.0,
-             fmax: float = 2000.0, band_hz: float = 2500.0, range_db: float = 45.0,
-             tolerance: float = 0.06) -> tuple[np.ndarray, np.ndarray]:
-    """Per-frame f0 estimate (numpy only, independent of the package) and RMS; frames of 128 ms
-    centred at ``k / frame_rate``; 0 where nothing sounds.
+             fmax: float = 2000.0, band_hz: float = 2500.0, range_db: float = 50.0,
+             tolerance: float = 0.06, explained: float = 0.999,
+             window_secs: float = 0.064) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame f0 estimate (numpy only, independent of the package) and RMS; frames of
+    ``window_secs`` centred at ``k / frame_rate`` (short enough to follow vibrato); 0 where nothing
+    sounds.
 
     The fundamental of the detected partials: the peaks of the Blackman-windowed log spectrum
     below ``band_hz`` within ``range_db`` of the strongest (sidelobes are 58 dB down) are the
-    partials ``p_i``; f0 is the highest ``f`` in ``fmin..fmax`` of which every ``p_i`` is a
-    harmonic (``|p_i / f - round(p_i / f)| <= tolerance``, ``round >= 1``), refined by least squares
-    ``f = sum(p_i n_i) / sum(n_i^2)``. Unlike period-based trackers this does not jump to a
-    multiple or a fraction when the partials are weighted arbitrarily (as by a model trained for
-    a few steps): only a spectrum whose partials all share a larger common divisor would mislead it.
+    candidate partials ``p_i`` with powers ``w_i``; f0 is the highest ``f`` in ``fmin..fmax`` whose
+    harmonics (``|p_i / f - round(p_i / f)| <= tolerance``, ``round >= 1``) hold at least
+    ``explained`` of the peaks' power (so weak noise peaks, 30 dB below the partials together, do
+    not veto the answer), refined by least squares weighted by power,
+    ``f = sum(w_i p_i n_i) / sum(w_i n_i^2)`` over those harmonics. Unlike period-based trackers this does not jump to a multiple or a fraction when the
+    partials are weighted arbitrarily (as by a model trained for a few steps): only a spectrum whose
+    strong partials all share a larger common divisor would mislead it.
     """
     x = np.asarray(audio, np.float64)
     hop = int(round(sample_rate / frame_rate))
-    n = int(2 ** np.ceil(np.log2(0.128 * sample_rate)))
-    nfft = 8 * n
+    n = 2 * int(round(window_secs * sample_rate / 2))
+    nfft = 8 * int(2 ** np.ceil(np.log2(n)))
     count = len(x) // hop + 1
     padded = np.pad(x, (n // 2, n))
     frames = np.lib.stride_tricks.sliding_window_view(padded, n)[::hop][:count]
@@ -120,13 +124,16 @@ def pitch_of(audio: np.ndarray, *, sample_rate: int, frame_rate: float = 50.0, f
         a, b, c = spec[idx - 1], spec[idx], spec[idx + 1]
         den = a - 2 * b + c
         peaks = (idx + np.where(den < 0, 0.5 * (a - c) / np.where(den < 0, den, -1), 0.0)) * hz  # [P]
+        power = 10.0 ** ((b - b.max()) / 10)  # [P]
         ratio = peaks[None, :] / candidates[:, None]  # [C, P]
         harmonic = np.round(ratio)
-        fits = ((harmonic >= 1) & (np.abs(ratio - harmonic) <= tolerance)).all(axis=1)
-        if not fits.any():
+        fit = (harmonic >= 1) & (np.abs(ratio - harmonic) <= tolerance)  # [C, P]
+        good = fit @ power >= explained * power.sum()  # [C]
+        if not good.any():
             continue
-        numbers = harmonic[int(np.argmax(fits))]
-        f0[i] = float(np.sum(peaks * numbers) / np.sum(numbers * numbers))
+        best = int(np.argmax(good))
+        w, numbers, used = power * fit[best], harmonic[best], peaks
+        f0[i] = float(np.sum(w * used * numbers) / np.sum(w * numbers * numbers))
     return f0, rms
 
 
