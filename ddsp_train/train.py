@@ -30,8 +30,10 @@ EXAMPLE = "ddsp-train --data violin_dataset --model-dir violin_model --config vs
               show_default=True, help="auto: all GPUs (MirroredStrategy), TF_CONFIG clusters, else one device.")
 @click.option("--mixed-precision", is_flag=True, help="Networks in float16 (bfloat16 on CPU), DSP in float32.")
 @click.option("--xla/--no-xla", default=None, help="XLA-compile the train step [default: on with a GPU].")
+@click.option("--seed", type=int, default=None,
+              help="Seed the initial weights, the shuffling and the noise, to repeat a run [default: random].")
 def command(data_dir, model_dir, configs, gin_params, steps, batch_size, learning_rate, save_every,
-            eval_every, strategy, mixed_precision, xla):
+            eval_every, strategy, mixed_precision, xla, seed):
     """Train a DDSP timbre-transfer model on a dataset made by ddsp-prepare.
 
     Writes into MODEL_DIR: operative_config.gin, a copy of dataset.json, checkpoints/ (resumed
@@ -41,7 +43,8 @@ def command(data_dir, model_dir, configs, gin_params, steps, batch_size, learnin
 
     figures = train(data_dir=data_dir, model_dir=model_dir, configs=configs, gin_params=gin_params, steps=steps,
                     batch_size=batch_size, learning_rate=learning_rate, save_every=save_every,
-                    eval_every=eval_every, strategy=strategy, mixed_precision=mixed_precision, xla=xla)
+                    eval_every=eval_every, strategy=strategy, mixed_precision=mixed_precision, xla=xla,
+                    seed=seed)
     click.echo(f"Done: step {figures['step']}, eval spectral loss {figures.get('spectral_loss', figures['loss']):.4f}; "
                f"model in {model_dir}")
 

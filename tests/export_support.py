@@ -53,8 +53,8 @@ def locked(path: pathlib.Path):
 
 
 def trained_vst_export(tmp_path_factory, request) -> dict:
-    """Train ``vst`` for a few steps on the ``prepared_dataset`` (``ddsp-train``'s library function,
-    in-process), export it with the real ``ddsp-export`` command; done once per run (per xdist
+    """Train ``vst`` for a few steps (seeded: the same model every run) on the ``prepared_dataset``
+    (``ddsp-train``'s library function, in-process), export it with the real ``ddsp-export`` command; done once per run (per xdist
     run, shared by the workers). Returns paths and the export's output."""
     root = run_shared_dir(tmp_path_factory) / "trained_vst"
     done = root / "done.json"
@@ -66,7 +66,7 @@ def trained_vst_export(tmp_path_factory, request) -> dict:
         from ddsp_train.training.trainer import train
 
         train(data_dir=dataset, model_dir=model_dir, configs=["vst"], steps=TRAIN_STEPS, batch_size=2,
-              save_every=TRAIN_STEPS, eval_every=1000)
+              save_every=TRAIN_STEPS, eval_every=1000, seed=0)
         export = run("ddsp-export", str(model_dir), "--output", str(export_dir), "--name", "tinyvst",
                      "--data", dataset, "--install", "--plugin-dir", str(root / "plugin_models"))
         info = {
@@ -84,21 +84,23 @@ def trained_vst_export(tmp_path_factory, request) -> dict:
 
 def pitch_of(audio: np.ndarray, *, sample_rate: int, frame_rate: float = 50.0, fmin: float = 60.0,
              fmax: float = 2000.0, band_hz: float = 2500.0, range_db: float = 50.0,
-             tolerance: float = 0.06, explained: float = 0.999,
-             window_secs: float = 0.064) -> tuple[np.ndarray, np.ndarray]:
+             tolerance: float = 0.06, explained: float = 0.999, window_secs: float = 0.064,
+             prominence_db: float = 20.0, floor_hz: float = 150.0) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame f0 estimate (numpy only, independent of the package) and RMS; frames of
     ``window_secs`` centred at ``k / frame_rate`` (short enough to follow vibrato); 0 where nothing
     sounds.
 
-    The fundamental of the detected partials: the peaks of the Blackman-windowed log spectrum
-    below ``band_hz`` within ``range_db`` of the strongest (sidelobes are 58 dB down) are the
-    candidate partials ``p_i`` with powers ``w_i``; f0 is the highest ``f`` in ``fmin..fmax`` whose
-    harmonics (``|p_i / f - round(p_i / f)| <= tolerance``, ``round >= 1``) hold at least
-    ``explained`` of the peaks' power (so weak noise peaks, 30 dB below the partials together, do
-    not veto the answer), refined by least squares weighted by power,
-    ``f = sum(w_i p_i n_i) / sum(w_i n_i^2)`` over those harmonics. Unlike period-based trackers this does not jump to a multiple or a fraction when the
-    partials are weighted arbitrarily (as by a model trained for a few steps): only a spectrum whose
-    strong partials all share a larger common divisor would mislead it.
+    The fundamental of the detected partials. Partials ``p_i`` (powers ``w_i``) are the peaks of
+    the Blackman-windowed log spectrum below ``band_hz`` within ``range_db`` of the strongest
+    (sidelobes are 58 dB down) that stand ``prominence_db`` above the local floor (the lower
+    quartile within ``floor_hz``): a sinusoid does, the ripples of a noise band do not. f0 is the
+    highest ``f`` in ``fmin..fmax`` whose harmonics (``|p_i / f - round(p_i / f)| <= tolerance``,
+    ``round >= 1``) hold at least ``explained`` of the partials' power (a weak stray peak does not
+    veto the answer), refined by least squares weighted by power,
+    ``f = sum(w_i p_i n_i) / sum(w_i n_i^2)`` over those harmonics. Unlike period-based trackers
+    this does not jump to a multiple or a fraction when the partials are weighted arbitrarily (as
+    by a model trained for a few steps, whose filtered noise may also be as loud as its harmonics):
+    only a spectrum whose strong partials all share a larger common divisor would mislead it.
     """
     x = np.asarray(audio, np.float64)
     hop = int(round(sample_rate / frame_rate))
@@ -112,6 +114,7 @@ def pitch_of(audio: np.ndarray, *, sample_rate: int, frame_rate: float = 50.0, f
     hz = sample_rate / nfft
     last = int(band_hz / hz)
     first = max(1, int(0.9 * fmin / hz))
+    reach = int(floor_hz / hz)
     candidates = fmin * 2.0 ** (np.arange(0.0, 1200 * np.log2(fmax / fmin), 2.0) / 1200)[::-1]
     f0 = np.zeros(count)
     for i in range(count):
@@ -119,6 +122,8 @@ def pitch_of(audio: np.ndarray, *, sample_rate: int, frame_rate: float = 50.0, f
         mid = spec[first:last]
         is_peak = (mid > spec[first - 1:last - 1]) & (mid >= spec[first + 1:last + 1]) & (mid >= spec.max() - range_db)
         idx = np.flatnonzero(is_peak) + first
+        floor = np.array([np.percentile(spec[max(0, j - reach): j + reach + 1], 25) for j in idx])
+        idx = idx[spec[idx] >= floor + prominence_db] if idx.size else idx
         if idx.size == 0 or rms[i] == 0:
             continue
         a, b, c = spec[idx - 1], spec[idx], spec[idx + 1]

@@ -45,6 +45,17 @@ def assert_follows(out_path, rendered, semitones):
     return error
 
 
+def test_the_pitch_referee_reads_the_labels_of_every_demo_timbre():
+    for timbre in synthetic.TIMBRES:
+        rendered = synthetic.demo_phrase(seconds=4.0, seed=3, timbre=timbre, sample_rate=INPUT_RATE,
+                                         low_midi=48, high_midi=76)
+        f0, _ = pitch_of(rendered.audio, sample_rate=INPUT_RATE)
+        labels = rendered.f0_hz[: len(f0)]
+        found = (labels > 0) & (f0[: len(labels)] > 0)
+        assert found.sum() >= 0.95 * (labels > 0).sum(), timbre
+        assert np.median(np.abs(cents(f0[: len(labels)][found], labels[found]))) <= 2.0, timbre
+
+
 def test_tflite_transfer_follows_the_input_pitch_times_the_shift(vst, melody, tmp_path):
     path, rendered = melody
     out = tmp_path / "out.wav"

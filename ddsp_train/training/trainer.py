@@ -302,10 +302,14 @@ def train(
     strategy: str = "auto",
     mixed_precision: bool = False,
     xla: bool | None = None,
+    seed: int | None = None,
 ) -> dict:
     """Train (or resume training) a model on the prepared dataset ``data_dir`` into ``model_dir``.
 
-    Returns the latest evaluation (also in ``MODEL_DIR/eval.json``). See the module docstring.
+    ``seed`` seeds the weight initialisation, the example shuffling and the synths' noise
+    (``keras.utils.set_random_seed``: Python, NumPy and TensorFlow) so that a run can be repeated;
+    ``None`` leaves them random. Returns the latest evaluation (also in ``MODEL_DIR/eval.json``).
+    See the module docstring.
     """
     from ddsp_train.data.reader import load_dataset_info
 
@@ -315,6 +319,8 @@ def train(
             raise UserError(f"--{name.replace('_', '-')} must be >= {low}, got {value}")
     if learning_rate is not None and not learning_rate > 0:
         raise UserError(f"--learning-rate must be > 0, got {learning_rate}")
+    if seed is not None and not 0 <= int(seed) < 2 ** 32:
+        raise UserError(f"--seed must be in 0..{2 ** 32 - 1}, got {seed}")
     data_dir, model_dir = pathlib.Path(data_dir), pathlib.Path(model_dir)
     _check_data_dir(data_dir)
     dataset_info = load_dataset_info(data_dir)
@@ -339,6 +345,8 @@ def train(
         model_dir = model_dir / f".{placement.worker.replace(' ', '-')}"
     _prepare_model_dir(model_dir, data_dir, dataset_info)
     strategy_lib.announce(placement)
+    if seed is not None:
+        keras.utils.set_random_seed(int(seed))
 
     with placement.strategy.scope():
         model = gin_config.build_model(dataset_info=dataset_info)
