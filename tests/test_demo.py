@@ -35,6 +35,8 @@ def test_demo_writes_every_output_and_resumes(tmp_path):
     for step in ("1/5", "2/5", "3/5", "4/5", "5/5"):
         assert step in first.stdout
     assert "$ ddsp-prepare" in first.stdout and "$ ddsp-transfer" in first.stdout  # the commands to type
+    # ddsp-export got no --data: it found the dataset through the model folder and streamed its examples.
+    assert f"eval examples of {(output / 'dataset').resolve()}" in first.stdout
 
     summary = json.loads((output / "summary.json").read_text())
     for key in ("dataset report", "loss curves", "resynthesis spectrogram"):

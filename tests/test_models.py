@@ -109,3 +109,10 @@ def test_plugin_compatibility_report():
     assert "no Harmonic synth" in " ".join(build("sinusoidal", create_weights=False).is_plugin_compatible())
     small_state = build("tiny", bindings=["RnnFcDecoder.rnn_channels = 64"], create_weights=False)
     assert small_state.is_plugin_compatible() == ["recurrent state size 64 (the plugin passes 512 values)"]
+    unlike_the_plugin = build("tiny", create_weights=False, bindings=[
+        "FilteredNoise.n_taps = 256", "Harmonic.amp_resample_method = 'window'",
+        "Harmonic.normalize_below_nyquist = False"]).is_plugin_compatible()
+    assert unlike_the_plugin == [
+        "Harmonic.amp_resample_method = 'window' (the plugin moves the amplitudes linearly across each frame)",
+        "Harmonic.normalize_below_nyquist = False (the plugin renormalises the harmonic distribution below Nyquist)",
+        "FilteredNoise.n_taps = 256 (the plugin builds 128-tap noise filters)"]

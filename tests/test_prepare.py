@@ -213,6 +213,8 @@ def test_bad_invocations_exit_with_a_message(mixed, tmp_path, capsys):
     assert "--strict" in capsys.readouterr().err
     assert run_cli([root / "a.wav", "-o", tmp_path / "z", "--frame-rate", 30]) == 1
     assert "whole number" in capsys.readouterr().err
+    assert run_cli([root / "a.wav", "-o", tmp_path / "z", "--frame-rate", 62.5]) == 1  # 256-sample hop, but
+    assert "--frame-rate must be a whole number of frames per second" in capsys.readouterr().err  # not trainable
     assert run_cli([root / "a.wav", "-o", tmp_path / "z", "--f0-method", "nope"]) == 1
     assert "pyin" in capsys.readouterr().err
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists() and not (tmp_path / "z").exists()

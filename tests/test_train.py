@@ -86,8 +86,9 @@ def test_cli_run_killed_and_resumed(prepared_dataset, tmp_path):
     assert 0.0 <= evaluation["f0_within_50_cents"] <= 1.0
     for png in ("losses.png", "spectrogram.png"):
         assert (model_dir / "plots" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert json.loads((model_dir / "dataset.json").read_text()) == json.loads(
-        (pathlib.Path(prepared_dataset) / "dataset.json").read_text())
+    assert json.loads((model_dir / "dataset.json").read_text()) == dict(
+        json.loads((pathlib.Path(prepared_dataset) / "dataset.json").read_text()),
+        data_dir=str(pathlib.Path(prepared_dataset).resolve()))
     eval_tags = event_tags(model_dir / "logs" / "eval")
     assert eval_tags["reference_vs_resynthesis"] == {"audio"}
     assert eval_tags["spectrograms"] == {"images"}

@@ -110,6 +110,9 @@ def make_config(*, sample_rate: int, frame_rate: float, example_secs: float, hop
     """Check the numeric options together; UserError saying what was given and what fits."""
     if int(sample_rate) != sample_rate or sample_rate < 8000:
         raise UserError(f"--sample-rate must be a whole number of Hz >= 8000, got {sample_rate}")
+    if not frame_rate > 0 or frame_rate != int(frame_rate):
+        raise UserError(f"--frame-rate must be a whole number of frames per second (the models run on one), "
+                        f"got {frame_rate:g}")
     frame_hop = features.hop_size(sample_rate=int(sample_rate), frame_rate=frame_rate)
     for name, secs in (("--example-secs", example_secs), ("--hop-secs", hop_secs)):
         if not secs > 0:

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
+#: Taps of the plugin's noise filter.
+PLUGIN_TAPS = 128
+
 
 def fir_constants(n_magnitudes: int, n_taps: int) -> tuple[int, int, np.ndarray, np.ndarray]:
     """``(ir_size, L, index, window)`` of the design: ``taps = h[..., index] * window``."""
@@ -29,7 +32,7 @@ def fir_constants(n_magnitudes: int, n_taps: int) -> tuple[int, int, np.ndarray,
     return ir_size, taps, index, window
 
 
-def frequency_sampling_fir(magnitudes, n_taps: int = 128) -> np.ndarray:
+def frequency_sampling_fir(magnitudes, n_taps: int = PLUGIN_TAPS) -> np.ndarray:
     """Causal linear-phase FIR ``[..., L]`` (float32) with the magnitude response ``magnitudes``
     (see the module docstring for the formula); computed in float64."""
     mags = np.asarray(magnitudes, dtype=np.float64)

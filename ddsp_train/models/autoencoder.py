@@ -21,7 +21,7 @@ import keras
 import tensorflow as tf
 
 from ddsp_train.dsp import losses as dsp_losses  # noqa: F401  (gin registrations)
-from ddsp_train.dsp import noise as dsp_noise
+from ddsp_train.dsp import fir, noise as dsp_noise
 from ddsp_train.dsp import processors as dsp_processors  # noqa: F401  (gin registrations)
 from ddsp_train.dsp import reverb as dsp_reverb  # noqa: F401  (gin registrations)
 from ddsp_train.dsp import synths as dsp_synths
@@ -192,6 +192,12 @@ class Autoencoder(keras.Model):
             size = self._head_size(h_keys[1]) if len(h_keys) > 1 else None
             if size != PLUGIN_HARMONICS:
                 problems.append(f"{size} harmonics (the plugin plays {PLUGIN_HARMONICS})")
+            if harmonic.amp_resample_method != "linear":
+                problems.append(f"Harmonic.amp_resample_method = '{harmonic.amp_resample_method}' (the plugin "
+                                "moves the amplitudes linearly across each frame)")
+            if not harmonic.normalize_below_nyquist:
+                problems.append("Harmonic.normalize_below_nyquist = False (the plugin renormalises the harmonic "
+                                "distribution below Nyquist)")
         noise, n_keys = self._synth(dsp_noise.FilteredNoise)
         if noise is None:
             problems.append("no FilteredNoise (the plugin plays filtered noise)")
@@ -199,6 +205,9 @@ class Autoencoder(keras.Model):
             size = self._head_size(n_keys[0])
             if size != PLUGIN_NOISE_BANDS:
                 problems.append(f"{size} noise bands (the plugin takes {PLUGIN_NOISE_BANDS})")
+            if noise.n_taps != fir.PLUGIN_TAPS:
+                problems.append(f"FilteredNoise.n_taps = {noise.n_taps} (the plugin builds {fir.PLUGIN_TAPS}-tap "
+                                "noise filters)")
         return problems
 
     # ---------------------------------------------------------------------- building

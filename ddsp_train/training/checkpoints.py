@@ -107,8 +107,9 @@ class CheckpointManager:
                 continue
             return found_step
         raise UserError(f"none of the checkpoints in {checkpoint_dir(self.read_dir)} can be read "
-                        f"({'; '.join(p[:200] for p in problems)}). Were they written with another --config? "
-                        "Use that config, or move the folder away to start over.")
+                        f"({'; '.join(p[:200] for p in problems)}). Were they written with another config "
+                        "(ddsp-train --config / --gin-param)? Train with that config, or move the folder away "
+                        "to start over.")
 
 
 def load_model(model_dir: str | pathlib.Path, *, step: int | None = None):

@@ -60,14 +60,18 @@ def evaluate(
     frame_rate: int,
     dataset_f0_method: str | None = None,
     f0_method: str | None = None,
-    voiced_threshold: float = 0.5,
+    voiced_threshold: float | None = None,
     audible_db: float = -60.0,
 ) -> Evaluation:
     """Run ``model`` over ``batches`` of eval features and compute the figures (module docstring).
 
     The resynthesis is tracked with ``f0_method``, by default the dataset's own method
-    (``dataset_f0_method``), else ``pitch.DEFAULT_F0_METHOD``.
+    (``dataset_f0_method``), else ``pitch.DEFAULT_F0_METHOD``. Input frames count as voiced from
+    ``voiced_threshold`` on, by default the threshold of the tracker that labelled the dataset
+    (``pitch.tracker_voiced_threshold``, as ddsp-prepare's statistics use it).
     """
+    if voiced_threshold is None:
+        voiced_threshold = pitch.tracker_voiced_threshold(dataset_f0_method) if dataset_f0_method else 0.5
     f0_method = f0_method or dataset_f0_method or pitch.DEFAULT_F0_METHOD
     tracker = pitch.get_tracker(f0_method)
     forward = _forward_function(model)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import math
 import pathlib
-import shutil
 import sys
 import time
 from typing import Any, Iterator, Mapping, Sequence
@@ -285,7 +284,9 @@ def _prepare_model_dir(model_dir: pathlib.Path, data_dir: pathlib.Path, dataset_
             if key in old and old[key] != dataset_info.get(key):
                 raise UserError(f"{model_dir} holds a model trained on {key} = {old[key]}, but {data_dir} has "
                                 f"{key} = {dataset_info.get(key)}; use another --model-dir")
-    shutil.copyfile(data_dir / "dataset.json", previous)
+    # A copy of the dataset's description, plus where it is: ddsp-export streams its eval examples.
+    copy = dict(dataset_info, data_dir=str(data_dir.resolve()))
+    write_bytes_atomic(previous, (json.dumps(copy, indent=2) + "\n").encode())
 
 
 def train(
