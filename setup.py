@@ -25,7 +25,7 @@ setup(
         "tensorflow>=2.21,<2.22",
         # tf.summary's scalar/audio/image writers (ddsp-train's logs) live in the tensorboard package.
         "tensorboard>=2.21,<2.22",
-        # [tfrecord] brings the crc32c that WriteToTFRecord needs at write time.
+        # [tfrecord] brings crcmod, the CRC-32C of our TFRecord writer (data/examples.py).
         "apache-beam[tfrecord]>=2.60",
         "librosa>=0.10",
         "soundfile>=0.12",
@@ -39,7 +39,8 @@ setup(
         "ai-edge-litert>=1.0",
     ],
     extras_require={
-        "test": ["pytest>=8", "pytest-xdist>=3"],
+        # dask.distributed: the suite runs ddsp-prepare on Beam's Dask runner (a local cluster).
+        "test": ["pytest>=8", "pytest-xdist>=3", "dask[distributed]"],
         "cluster": ["dask[distributed]"],
     },
     entry_points={

@@ -1,6 +1,7 @@
 """ddsp-prepare end to end on generated folders: formats, rates, channels, bad files, splits."""
 import json
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -133,16 +134,40 @@ def test_split_is_identical_across_runs_workers_and_runner_modes(prepared_audio_
     assert len(ex_lib.shard_paths(str(out), "train")) == len(ex_lib.shard_paths(str(out), "eval")) == 3
     assert ex_lib.shard_paths(str(out), "train")[-1].endswith("train.tfrecord-00002-of-00003")
 
-    def content(d):
-        info = json.loads((d / "dataset.json").read_text())
-        splits = {f["source"]: f["split"] for f in info["files"]}
-        exs = {split: sorted((e["source"], float(e["start_secs"][0]), e["f0_hz"].tobytes(), e["audio"].tobytes())
-                             for e in ex_lib.iter_examples(str(d), split)) for split in ("train", "eval")}
-        return splits, exs
-
-    first, second = content(__import__("pathlib").Path(prepared_dataset)), content(out)
+    first, second = dataset_content(pathlib.Path(prepared_dataset)), dataset_content(out)
     assert first == second
     assert set(first[0].values()) == {"train", "eval"}
+
+
+def dataset_content(d):
+    """The split of each source and the examples of each split (order-free)."""
+    info = json.loads((d / "dataset.json").read_text())
+    splits = {f["source"]: f["split"] for f in info["files"]}
+    exs = {split: sorted((e["source"], float(e["start_secs"][0]), e["f0_hz"].tobytes(), e["audio"].tobytes())
+                         for e in ex_lib.iter_examples(str(d), split)) for split in ("train", "eval")}
+    return splits, exs
+
+
+def test_a_cluster_runner_writes_the_same_shards(prepared_audio_dir, prepared_dataset, tmp_path):
+    """Beam's Dask runner on a local two-process dask.distributed cluster (the workers are other
+    processes that see the same files, as on a real cluster): byte-identical shards and statistics."""
+    import distributed
+
+    out = tmp_path / "dask"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, scheduler_port=0,
+                                  dashboard_address=":0") as cluster:
+        code = run_cli([prepared_audio_dir, "-o", out, "--example-secs", E_SECS, "--f0-method", "yin", "--quiet",
+                        "--", "--runner=apache_beam.runners.dask.dask_runner.DaskRunner",
+                        f"--dask_client_address={cluster.scheduler_address}"])
+    assert code == 0
+    reference = pathlib.Path(prepared_dataset)
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(p.name for p in reference.iterdir())
+    for name in names:
+        if ".tfrecord-" in name:
+            assert (out / name).read_bytes() == (reference / name).read_bytes(), name
+    ours, theirs = (json.loads((d / "dataset.json").read_text()) for d in (out, reference))
+    assert ours["statistics"] == theirs["statistics"] and ours["splits"] == theirs["splits"]
 
 
 def test_single_recording_is_split_by_time(prepared_audio_dir, tmp_path, capsys):

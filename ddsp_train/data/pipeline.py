@@ -8,10 +8,12 @@ Stages:
    stretch plus ``CONTEXT_SECS`` on each side (:func:`ddsp_train.audio.read_resampled`),
    computes the features and emits the examples that start inside it, so a long file runs in
    bounded memory and in parallel, with the same features as the whole file at once.
-   All records go to one sink, prefixed with their kind (train, eval, frames): a single-output
-   graph (Beam's Dask runner was seen to keep only one output of a multi-output step).
-3. Driver: deal the records into ``train``/``eval`` shards, check that every planned example
-   arrived, statistics from the per-frame records, ``report.png``, ``dataset.json``, and the
+   Each work item writes its records (prefixed with their kind: train, eval, frames) into one
+   file of its own in the staging folder, atomically; the job has no Beam sink. A retried item
+   rewrites the same file, and no runner's sink finalisation is relied on (Beam's Dask runner
+   left WriteToTFRecord's output in its temporary folders, unmoved).
+3. Driver: deal the records, item by item in plan order, into ``train``/``eval`` shards, check
+   that every planned example arrived, statistics from the per-frame records, ``report.png``, ``dataset.json``, and the
    atomic move of the staging folder into place.
 
 Examples are windows of ``example_secs`` every ``hop_secs`` from the start of each recording
@@ -77,6 +79,7 @@ class Config:
     hop_samples: int
     frame_hop: int
     progress_dir: str | None = None
+    records_dir: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -331,14 +334,29 @@ def _make_dofn(config: Config):
 
         def process(self, item):
             examples, frames = process_item(item, config=self.config, tracker=self.tracker)
-            for example in examples:
-                split = example.pop("split")
-                yield KIND_PREFIX[split] + ex_lib.encode_example(example)
-            yield KIND_PREFIX["frames"] + ex_lib.encode_example(
-                {**{k: v for k, v in frames.items() if k != "split"}, "split": frames["split"]})
+            records = [KIND_PREFIX[example.pop("split")] + ex_lib.encode_example(example) for example in examples]
+            records.append(KIND_PREFIX["frames"] + ex_lib.encode_example(
+                {**{k: v for k, v in frames.items() if k != "split"}, "split": frames["split"]}))
+            write_item_records(self.config.records_dir, item, records)
             _mark_progress(self.config.progress_dir, item, self.config)
+            yield len(records)
 
     return ProcessItem(config)
+
+
+def item_records_name(item: WorkItem) -> str:
+    """The records file of a work item: sorting the names gives the plan's order."""
+    return f"{item.file_index:06d}-{item.starts[0]:012d}-{item.region.split}.tfrecord"
+
+
+def write_item_records(records_dir: str, item: WorkItem, records: list[bytes]) -> None:
+    """Write one work item's records to ``records_dir`` atomically (a retry writes the same file)."""
+    path = os.path.join(records_dir, item_records_name(item))
+    tmp = os.path.join(records_dir, f".{uuid.uuid4().hex}.tmp")
+    with ex_lib.TFRecordWriter(tmp) as writer:
+        for record in records:
+            writer.write(record)
+    os.replace(tmp, path)
 
 
 def _mark_progress(progress_dir: str | None, item: WorkItem, config: Config) -> None:
@@ -400,24 +418,28 @@ KIND_PREFIX = {"train": b"T", "eval": b"E", "frames": b"F"}
 SHARD_BYTES = 256 << 20
 
 
-def run_beam(items: list[WorkItem], *, config: Config, staging: str, options) -> None:
-    """The Beam job: work items -> one TFRecord sink ``_records`` of kind-prefixed records.
-
-    One ParDo with one output and one sink: some runners (Beam's Dask runner) lose all but one
-    output of a multi-output step, so the split into files happens after the job
+def run_beam(items: list[WorkItem], *, config: Config, options) -> None:
+    """The Beam job: each work item -> one records file in ``config.records_dir``
+    (:func:`write_item_records`); the dealing into shards happens after the job
     (:func:`split_records`)."""
     beam = _import_beam()
-    with beam.Pipeline(options=options) as p:
-        _ = (p | "items" >> beam.Create(items, reshuffle=True)
-             | "features" >> beam.ParDo(_make_dofn(config))
-             | "write" >> beam.io.WriteToTFRecord(os.path.join(staging, "_records.tfrecord"),
-                                                  shard_name_template="-SSSSS-of-NNNNN"))
+    p = beam.Pipeline(options=options)
+    _ = (p | "items" >> beam.Create(items, reshuffle=True)
+         | "features" >> beam.ParDo(_make_dofn(config)))
+    result = p.run()
+    try:
+        result.wait_until_finish()
+    finally:
+        client = getattr(result, "client", None)  # the Dask runner's connection to the cluster
+        if client is not None:
+            client.close()
 
 
-def split_records(staging: str, *, shards: int | None, expected: dict[str, int], example_bytes: int) -> list[bytes]:
-    """Move the job's records into ``{train,eval}.tfrecord-SSSSS-of-NNNNN`` (``shards`` per split,
-    or one per :data:`SHARD_BYTES`, records dealt round-robin); return the frame records. Removes
-    the job's files, including temporary folders a runner may leave behind."""
+def split_records(staging: str, *, records_dir: str, shards: int | None, expected: dict[str, int],
+                  example_bytes: int) -> list[bytes]:
+    """Deal the work items' records (``records_dir``, in plan order) into
+    ``staging/{train,eval}.tfrecord-SSSSS-of-NNNNN`` (``shards`` per split, or one per
+    :data:`SHARD_BYTES`, round-robin); return the frame records. Removes ``records_dir``."""
     frames: list[bytes] = []
     writers: dict[str, list] = {}
     counts = {"train": 0, "eval": 0}
@@ -427,7 +449,7 @@ def split_records(staging: str, *, shards: int | None, expected: dict[str, int],
         writers[split] = [ex_lib.TFRecordWriter(os.path.join(staging, f"{split}.tfrecord-{i:05d}-of-{count:05d}"))
                           for i in range(count)]
     try:
-        for path in ex_lib.shard_paths(staging, "_records"):
+        for path in sorted(glob.glob(os.path.join(glob.escape(records_dir), "*.tfrecord"))):
             for record in ex_lib.read_tfrecord(path):
                 kind = kinds[record[:1]]
                 if kind == "frames":
@@ -440,10 +462,7 @@ def split_records(staging: str, *, shards: int | None, expected: dict[str, int],
         for out in writers.values():
             for w in out:
                 w.close()
-    for path in ex_lib.shard_paths(staging, "_records"):
-        os.remove(path)
-    for leftover in glob.glob(os.path.join(glob.escape(staging), "beam-temp-*")):
-        shutil.rmtree(leftover, ignore_errors=True)
+    shutil.rmtree(records_dir, ignore_errors=True)
     return frames
 
 
@@ -675,9 +694,10 @@ def prepare_dataset(
 
     staging = _staging_dir(output)
     try:
-        progress_dir = os.path.join(staging, "_progress")
+        progress_dir, records_dir = os.path.join(staging, "_progress"), os.path.join(staging, "_records")
         os.makedirs(progress_dir)
-        config = dataclasses.replace(config, progress_dir=progress_dir)
+        os.makedirs(records_dir)
+        config = dataclasses.replace(config, progress_dir=progress_dir, records_dir=records_dir)
         options = pipeline_options(beam_args, workers=workers, total_secs=total_secs,
                                    parallel=tracker_parallel(config.f0_method))
         say(f"Preparing {total_secs / 60:.1f} min of audio from {len(usable)} file(s) with f0 method "
@@ -692,13 +712,13 @@ def prepare_dataset(
             if reporter.enabled:
                 thread.start()
             try:
-                run_beam(items, config=config, staging=staging, options=options)
+                run_beam(items, config=config, options=options)
             finally:
                 reporter.stop.set()
                 thread.join(5) if reporter.enabled else None
         expected = {split: sum(len(i.starts) for i in items if i.region.split == split) for split in ("train", "eval")}
         n_frames_ex = config.example_samples // config.frame_hop + 1
-        frame_records = split_records(staging, shards=shards, expected=expected,
+        frame_records = split_records(staging, records_dir=records_dir, shards=shards, expected=expected,
                                       example_bytes=4 * (config.example_samples + 4 * n_frames_ex) + 200)
         summary = _finish(staging, records=records, config=config, seed=seed, eval_fraction=eval_fraction,
                           total_secs=total_secs, t_start=t_start, expected=expected, frame_records=frame_records,
