@@ -72,6 +72,7 @@ def run_demo(
     steps: int = 1500,
     batch_size: int = 8,
     f0_method: str | None = None,
+    seed: int = 0,
     extra_train_args: tuple[str, ...] = (),
 ) -> dict:
     """Run prepare -> train -> export -> transfer into ``output``; returns the summary figures."""
@@ -81,7 +82,7 @@ def run_demo(
     transfer_wav = output / "transfer.wav"
 
     click.secho(f"1/5 Writing {minutes:g} min of demo audio to {audio_dir}", bold=True)
-    write_demo_audio(audio_dir, melody, minutes=minutes)
+    write_demo_audio(audio_dir, melody, minutes=minutes, seed=seed)
 
     click.secho("2/5 Preparing the dataset", bold=True)
     if (dataset / "dataset.json").exists():
@@ -92,7 +93,7 @@ def run_demo(
 
     click.secho("3/5 Training (re-running resumes from the last checkpoint)", bold=True)
     _run("ddsp-train", "--data", str(dataset), "--model-dir", str(model_dir), "--config", "tiny",
-         "--steps", str(steps), "--batch-size", str(batch_size), *extra_train_args)
+         "--steps", str(steps), "--batch-size", str(batch_size), "--seed", str(seed), *extra_train_args)
 
     click.secho("4/5 Exporting for the DDSP-VST plugin", bold=True)
     _run("ddsp-export", str(model_dir), "--output", str(export_dir), "--name", "demo")
@@ -149,12 +150,13 @@ def _read_json(path: pathlib.Path) -> dict:
 @click.option("--steps", type=click.IntRange(1), default=1500, show_default=True, help="Training steps.")
 @click.option("--batch-size", type=click.IntRange(1), default=8, show_default=True)
 @click.option("--f0-method", default=None, help="Pitch tracker for ddsp-prepare (default: its default).")
-def command(output, minutes, steps, batch_size, f0_method):
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the demo audio and of the training.")
+def command(output, minutes, steps, batch_size, f0_method, seed):
     """Run the whole pipeline on synthesized demo audio.
 
     Example: python -m ddsp_train.demo --output demo --steps 1500
     """
-    run_demo(output=output, minutes=minutes, steps=steps, batch_size=batch_size, f0_method=f0_method)
+    run_demo(output=output, minutes=minutes, steps=steps, batch_size=batch_size, f0_method=f0_method, seed=seed)
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""``ddsp-export``: a trained model folder -> the DDSP-VST plugin's ``.tflite`` (+ an offline SavedModel).
+"""``ddsp-export``: a trained model folder -> the DDSP-VST plugin's ``.tflite`` (+ an offline SavedModel and
+the feature extractor).
 
 A thin click shell over :func:`ddsp_train.exporting.exporter.export_model`.
 """
@@ -17,8 +18,9 @@ from ddsp_train import cli
               help="Folder for the exported files  [default: MODEL_DIR/export]")
 @click.option("--name", default=None, help="File name stem, shown by the plugin  [default: MODEL_DIR's name]")
 @click.option("--checkpoint", type=click.IntRange(0), default=None, help="Step to export  [default: the latest]")
-@click.option("--format", "formats", default="tflite,saved_model", show_default=True,
-              help="Comma-separated: tflite (the plugin's model), saved_model (offline, any config).")
+@click.option("--format", "formats", default="tflite,saved_model,features", show_default=True,
+              help="Comma-separated: tflite (the plugin's model), saved_model (offline, any config), features "
+                   "(features.tflite: the pitch/power extractor with the interface of the plugin's own).")
 @click.option("--install", is_flag=True, help="Copy the .tflite into the plugin's model folder.")
 @click.option("--plugin-dir", type=click.Path(path_type=pathlib.Path), default=None,
               help="The plugin's model folder for --install  [default: ~/Documents/Magenta/DDSP/Models]")

@@ -54,7 +54,7 @@ def test_demo_writes_every_output_and_resumes(tmp_path):
     transferred, out_rate = sf.read(summary["transferred melody"], dtype="float32")
     assert out_rate == rate and len(transferred) == len(melody)
     rms_db = 10 * np.log10(np.mean(transferred ** 2))
-    assert rms_db > -60 and summary["transfer rms (dBFS)"] == round(float(rms_db), 1)
+    assert rms_db > -100 and summary["transfer rms (dBFS)"] == round(float(rms_db), 1)
 
     # The same command again with more steps: the dataset is reused and training resumes.
     second = run_demo(output, steps=3)

@@ -1,8 +1,10 @@
 """``ddsp-export``'s library function: a trained MODEL_DIR -> plugin ``.tflite`` + SavedModel, proven.
 
 :func:`export_model` restores the model (latest or chosen checkpoint), writes
-``NAME.saved_model/`` (every config) and, when the model fits the plugin, ``NAME.tflite`` with its
-metadata, then self-checks the ``.tflite`` as read back from disk
+``NAME.saved_model/`` (every config), ``features.tflite`` (the pitch and power extractor with the
+interface of the plugin's own, :mod:`ddsp_train.exporting.feature_model`: with the control model it
+is the whole real-time chain for hosts other than the plugin, which embeds its own) and, when the
+model fits the plugin, ``NAME.tflite`` with its metadata, then self-checks the ``.tflite`` as read back from disk
 (:mod:`ddsp_train.exporting.selfcheck`) and records the result in ``NAME.selfcheck.json``.
 A model the plugin cannot run gets no ``.tflite``: :class:`ExportRefused` names each mismatch,
 after the SavedModel has been written. A ``.tflite`` that fails its self-check is renamed
@@ -22,7 +24,7 @@ from ddsp_train.errors import UserError
 from ddsp_train.exporting import metadata as metadata_lib
 from ddsp_train.exporting.atomic import write_bytes_atomic
 
-FORMATS = ("tflite", "saved_model")
+FORMATS = ("tflite", "saved_model", "features")
 DEFAULT_PLUGIN_DIR = pathlib.Path("~/Documents/Magenta/DDSP/Models")
 EVAL_EXAMPLES = 4
 
@@ -42,6 +44,8 @@ class ExportResult:
     step: int | None
     tflite: pathlib.Path | None = None
     saved_model: pathlib.Path | None = None
+    features: pathlib.Path | None = None
+    features_check: Any = None
     installed: pathlib.Path | None = None
     selfcheck: Any = None
     selfcheck_json: pathlib.Path | None = None
@@ -61,7 +65,8 @@ def parse_formats(value: str | Iterable[str]) -> tuple[str, ...]:
 
 
 def eval_examples(data_dir: pathlib.Path | None, *, count: int = EVAL_EXAMPLES) -> tuple[list[dict], str]:
-    """Up to ``count`` eval examples (``f0_hz``, ``power_db``) of a prepared dataset, and where they came from."""
+    """Up to ``count`` eval examples (``f0_hz``, ``power_db``, ``audio``) of a prepared dataset, and where
+    they came from."""
     if data_dir is None:
         return [], ""
     from ddsp_train.data.reader import read_dataset
@@ -70,7 +75,8 @@ def eval_examples(data_dir: pathlib.Path | None, *, count: int = EVAL_EXAMPLES) 
     for split in ("eval", "train"):
         try:
             for ex in read_dataset(data_dir, split=split).take(count - len(examples)):
-                examples.append({"f0_hz": np.asarray(ex["f0_hz"]), "power_db": np.asarray(ex["power_db"])})
+                examples.append({"f0_hz": np.asarray(ex["f0_hz"]), "power_db": np.asarray(ex["power_db"]),
+                                 "audio": np.asarray(ex["audio"])})
         except Exception as e:  # noqa: BLE001 - a missing split is not fatal here
             if split == "eval":
                 continue
@@ -151,6 +157,12 @@ def export_model(
         echo(f"Wrote {result.saved_model} (offline model: features in, audio out, reverb included; "
              f"{_size(result.saved_model)}).")
 
+    examples, source = eval_examples(data_dir) if {"tflite", "features"} & set(formats) else ([], "")
+    if "features" in formats and ("tflite" not in formats or not model.is_plugin_compatible()):
+        # The feature extractor belongs beside a real-time control model (or was asked for alone).
+        result.features, result.features_check = _write_features(output_dir, examples, sample_rate=model.sample_rate,
+                                                                 echo=echo)
+
     if "tflite" in formats:
         problems = model.is_plugin_compatible()
         if problems:
@@ -166,7 +178,6 @@ def export_model(
         content = metadata_lib.append_metadata(convert_step_model(model), meta)
         path = write_bytes_atomic(output_dir / f"{name}.tflite", content)
         echo(f"Wrote {path} ({_size(path)}).")
-        examples, source = eval_examples(data_dir)
         if not examples:
             examples = synthesized_examples(meta)
             source = (f"{len(examples)} synthesized feature curves over the trained ranges "
@@ -179,6 +190,9 @@ def export_model(
             echo("  " + line)
         report = dict(check.as_dict(), file=str(path), examples=source, step=result.step,
                       size_bytes=path.stat().st_size)
+        if result.features_check is not None:
+            report["features"] = dict(dataclasses.asdict(result.features_check), ok=result.features_check.ok,
+                                      file=str(result.features))
         result.selfcheck_json = write_bytes_atomic(output_dir / f"{name}.selfcheck.json",
                                                    (json.dumps(report, indent=2) + "\n").encode())
         if not check.ok:
@@ -192,6 +206,29 @@ def export_model(
             echo(f"Installed {result.installed}: the DDSP-VST plugin lists it as '{name}' "
                  "(rescan or reopen the plugin).")
     return result
+
+
+def _write_features(output_dir: pathlib.Path, examples: list[dict], *, sample_rate: int, echo):
+    """Write ``features.tflite`` after checking it on the first eval example's audio (resampled
+    to 16 kHz), or on a synthesized phrase."""
+    from ddsp_train.exporting import feature_model
+    from ddsp_train.realtime.player import resample
+
+    if examples:
+        audio = resample(examples[0]["audio"], from_rate=sample_rate, to_rate=16000)
+    else:
+        from ddsp_train.synthetic import demo_phrase
+
+        audio = demo_phrase(seconds=4.0, seed=0, sample_rate=16000).audio
+    content = feature_model.convert_feature_model()
+    check = feature_model.check_feature_model(content, audio)
+    echo("  " + check.line())
+    if not check.ok:
+        raise UserError(f"self-check of {feature_model.FILE_NAME} failed: {check.line()}")
+    path = write_bytes_atomic(output_dir / feature_model.FILE_NAME, content)
+    echo(f"Wrote {path} (the pitch/power feature extractor for real-time hosts; {_size(path)}; "
+         "not a model for the plugin's folder).")
+    return path, check
 
 
 def _size(path: pathlib.Path) -> str:

@@ -19,9 +19,11 @@ pw_scaled, as ddsp's exporter names them); their positional order is then set ex
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import pathlib
 import tempfile
+import time
 
 import numpy as np
 
@@ -127,3 +129,55 @@ class FeatureModel:
         self.interpreter.invoke()
         return {name: float(self.interpreter.get_tensor(i).reshape(-1)[0])
                 for name, i in zip(OUTPUT_ORDER, self._outputs)}
+
+
+#: File name of the feature extractor in an export folder (the same for every model).
+FILE_NAME = "features.tflite"
+#: Largest f0 difference (cents) and power difference (dB) between the file and the Keras network.
+MAX_CENTS, MAX_POWER_DB = 1.0, 1e-3
+
+
+@dataclasses.dataclass
+class FeatureCheck:
+    """The feature ``.tflite`` against the Keras pitch network, frame by frame, and its speed."""
+
+    frames: int
+    max_cents: float
+    max_power_db: float
+    latency_us_median: float
+    latency_us_p99: float
+
+    @property
+    def ok(self) -> bool:
+        return self.max_cents <= MAX_CENTS and self.max_power_db <= MAX_POWER_DB
+
+    def line(self) -> str:
+        return (f"{'PASS' if self.ok else 'FAIL'} features: {self.frames} causal frames, f0 within "
+                f"{self.max_cents:.3f} cents of the Keras network (<= {MAX_CENTS:g}), power within "
+                f"{self.max_power_db:.1e} dB; {self.latency_us_median:.0f} us per frame (p99 "
+                f"{self.latency_us_p99:.0f} us)")
+
+
+def check_feature_model(content: bytes, audio: np.ndarray, *, max_frames: int = 200) -> FeatureCheck:
+    """Run the file on the causal frames (the last 1024 samples every 320) of 16 kHz ``audio`` and
+    on silence, as the plugin calls it, and compare with :class:`ddsp_train.pitch.network.NetworkTracker`."""
+    from ddsp_train import features
+    from ddsp_train.pitch import get_tracker
+    from ddsp_train.realtime.player import causal_frames
+
+    frames = causal_frames(np.asarray(audio, np.float32), frame_size=network.FRAME_SIZE, hop=320)[1:max_frames + 1]
+    frames = np.concatenate([frames, np.zeros((1, network.FRAME_SIZE), np.float32)])
+    f0_keras, _ = get_tracker("network").track_frames(frames)
+    power = features.frame_power_db(frames)
+    model = FeatureModel(content)
+    cents, power_diff, times = [], [], []
+    for frame, f_k, p_k in zip(frames, f0_keras, power):
+        t0 = time.perf_counter()
+        out = model(frame)
+        times.append(time.perf_counter() - t0)
+        if f_k > 0 and out["f0_hz"] > 0:
+            cents.append(abs(1200.0 * np.log2(out["f0_hz"] / f_k)))
+        power_diff.append(abs(out["pw_db"] - p_k))
+    return FeatureCheck(frames=len(frames), max_cents=float(max(cents, default=0.0)),
+                        max_power_db=float(max(power_diff)), latency_us_median=float(np.median(times) * 1e6),
+                        latency_us_p99=float(np.percentile(times, 99) * 1e6))
