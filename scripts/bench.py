@@ -39,7 +39,13 @@ def machine() -> str:
         tf_version = tf.__version__
     except ImportError:  # pragma: no cover - tensorflow is a dependency
         tf_version = "n/a"
-    return f"{platform.machine()}, {cpus} cores, Python {platform.python_version()}, TensorFlow {tf_version}"
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return f"{model} ({platform.machine()}), {cpus} cores, Python {platform.python_version()}, TensorFlow {tf_version}"
 
 
 def run_one(name: str, extra: list[str]) -> tuple[list[dict], float, int]:

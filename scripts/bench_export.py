@@ -56,7 +56,8 @@ def _size(path: pathlib.Path) -> int:
 @click.option("--calls", type=int, default=1000, show_default=True)
 @click.option("--repeats", type=int, default=3, show_default=True,
               help="Runs of each chain; the fastest is shown in full (a shared machine adds noise).")
-def main(model_dir, data_dir, seconds, f0_methods, calls, repeats):
+@click.option("--json", "json_path", default=None, help="Also write the figures as rows for scripts/bench.py.")
+def main(model_dir, data_dir, seconds, f0_methods, calls, repeats, json_path):
     """Print the export and transfer figures."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if hasattr(os, "sched_setaffinity"):
@@ -90,6 +91,15 @@ def main(model_dir, data_dir, seconds, f0_methods, calls, repeats):
 
     melody = synthetic.demo_phrase(seconds=seconds, seed=1, timbre="flute", sample_rate=44100,
                                    low_midi=60, high_midi=76)
+    from ddsp_train.exporting import feature_model
+    from ddsp_train.realtime.player import resample
+
+    features = feature_model.convert_feature_model()
+    check = feature_model.check_feature_model(features, resample(melody.audio, from_rate=44100, to_rate=16000),
+                                              max_frames=calls)
+    figures["features_tflite_bytes"] = len(features)
+    figures["features_latency_us_median"] = round(check.latency_us_median, 1)
+    figures["features_latency_us_p99"] = round(check.latency_us_p99, 1)
     for kind, path in (("tflite", tflite), ("saved_model", saved)):
         player = load_player(path)
         for method in [m.strip() for m in f0_methods.split(",") if m.strip()]:
@@ -110,6 +120,26 @@ def main(model_dir, data_dir, seconds, f0_methods, calls, repeats):
                 "seconds_total": round(report.seconds_total, 2),
             }
     print(json.dumps(figures, indent=2))
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(rows_of(figures), f, indent=1)
+
+
+def rows_of(figures: dict) -> list[dict]:
+    """The figures as rows for scripts/bench.py."""
+    rows = [{"section": "export", "figure": "model", "value": figures["model"], "unit": ""}]
+    for key, unit in (("tflite_bytes", "bytes"), ("saved_model_bytes", "bytes"), ("features_tflite_bytes", "bytes"),
+                      ("latency_us_median_builtin_no_delegates", "us"), ("latency_us_p99_builtin_no_delegates", "us"),
+                      ("latency_us_median_xnnpack", "us"), ("latency_us_p99_xnnpack", "us"),
+                      ("control_model_realtime_factor_builtin_no_delegates", "x real time"),
+                      ("control_model_realtime_factor_xnnpack", "x real time"),
+                      ("features_latency_us_median", "us"), ("features_latency_us_p99", "us")):
+        rows.append({"section": "export", "figure": key.replace("_", " "), "value": figures[key], "unit": unit})
+    for key, value in figures.items():
+        if key.startswith("chain_") and isinstance(value, dict):
+            rows.append({"section": "transfer", "figure": f"{key[6:].replace('_', ' ')} chain, one core",
+                         "value": value["realtime_factor"], "unit": "x real time"})
+    return rows
 
 
 if __name__ == "__main__":

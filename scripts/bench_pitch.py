@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import glob
+import json
 import os
 import time
 
@@ -110,7 +111,8 @@ def summarise(result: dict, set_name: str) -> dict:
 @click.option("--dev-dir", default=DEV_DIR, show_default=True, type=click.Path())
 @click.option("--heldout-seconds", default=16.0, show_default=True, help="Seconds per held-out program.")
 @click.option("--per-clip/--no-per-clip", default=False, show_default=True, help="Also print RPA per clip.")
-def main(methods, seed, dev_dir, heldout_seconds, per_clip):
+@click.option("--json", "json_path", default=None, help="Also write the figures as rows for scripts/bench.py.")
+def main(methods, seed, dev_dir, heldout_seconds, per_clip, json_path):
     sets = load_sets(seed=seed, dev_dir=dev_dir, heldout_seconds=heldout_seconds)
     for k, v in sets.items():
         print(f"set {k}: {len(v)} clips, {sum(len(c[1]) / c[2] for c in v):.0f} s")
@@ -118,6 +120,7 @@ def main(methods, seed, dev_dir, heldout_seconds, per_clip):
     print()
     header = f"{'method':<9}{'set':<9}{'RPA50':>8}{'octave':>8}{'med c':>7}{'frames':>8}"
     print(header + f"{'AUC':>8}{'x RT':>8}{'x pyin':>8}")
+    rows = []
     pyin_speed = None
     if "pyin" in results:
         r = results["pyin"]
@@ -132,6 +135,14 @@ def main(methods, seed, dev_dir, heldout_seconds, per_clip):
             rel = f"{speed / pyin_speed:8.1f}" if pyin_speed else f"{'-':>8}"
             print(f"{m:<9}{set_name:<9}{s['rpa50']:8.4f}{s['octave_errors']:8.4f}{s['median_abs_cents']:7.1f}"
                   f"{s['frames']:8d}{auc:8.4f}{speed:8.1f}{rel}")
+            for figure, value, unit in (("RPA 50 cents", s["rpa50"], ""), ("octave errors", s["octave_errors"], ""),
+                                        ("confidence ROC AUC", auc, "")):
+                rows.append({"section": "pitch", "figure": f"{figure}, {set_name} ({m})", "value": float(value),
+                             "unit": unit})
+        rows.append({"section": "pitch", "figure": f"speed ({m})", "value": float(speed), "unit": "x real time"})
+        if pyin_speed:
+            rows.append({"section": "pitch", "figure": f"speed vs pyin ({m})", "value": float(speed / pyin_speed),
+                         "unit": "x"})
     if per_clip:
         print()
         names = [p[0] for s in ("heldout", "dev") if s in sets for p in next(iter(results.values()))[s]["preds"]]
@@ -142,6 +153,9 @@ def main(methods, seed, dev_dir, heldout_seconds, per_clip):
                 preds = [p for s in ("heldout", "dev") if s in r for p in r[s]["preds"]]
                 row.append(metrics.pitch_scores(preds[i][1], preds[i][3])["rpa50"])
             print(f"{clip:<22}" + "".join(f"{v:9.3f}" for v in row))
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(rows, f, indent=1)
     print("\nAUC: confidence on voiced labelled frames vs. unvoiced frames (held-out rests + unvoiced set);"
           " x RT: audio seconds per second over all sets through the tracker interface, methods taking"
           " turns clip by clip on this machine's shared cores.")

@@ -12,7 +12,7 @@ Prints three tables:
 3. Peak RSS (the whole process tree, sampled every 0.2 s from /proc) and speed of
    ``ddsp-prepare`` on a generated 1-hour 44.1 kHz stereo 16-bit wav.
 
-Usage: ``python scripts/bench_prepare.py [--methods yin,pyin] [--hour-minutes 60] [--skip-hour]``.
+Usage: ``python scripts/bench_prepare.py [--methods yin,pyin] [--hour-minutes 60] [--skip-hour] [--json rows.json]``.
 """
 from __future__ import annotations
 
@@ -30,6 +30,12 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_RENDERS = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "dev-renders"))
+#: Figures as rows for scripts/bench.py (``--json``).
+ROWS: list[dict] = []
+
+
+def row(figure: str, value, unit: str = "") -> None:
+    ROWS.append({"section": "prepare", "figure": figure, "value": value, "unit": unit})
 
 
 def cents_accuracy(f0: np.ndarray, labels: np.ndarray) -> tuple[int, int]:
@@ -72,6 +78,9 @@ def accuracy_table(methods: list[str], renders: str) -> None:
         syn = totals["synthetic"][0] / max(totals["synthetic"][1], 1)
         print(f"   {method:<8} {dev:>12.3f} {worst[1]:>15} {worst[0]:.3f} {syn:>10.3f} {secs / spent:>11.1f}x",
               flush=True)
+        row(f"f0 within 50 cents, dev renders ({method})", dev)
+        row(f"f0 within 50 cents, synthetic phrases ({method})", syn)
+        row(f"tracker speed ({method}, one process)", secs / spent, "x real time")
 
 
 def throughput_table(methods: list[str], renders: str, workdir: str) -> None:
@@ -85,6 +94,8 @@ def throughput_table(methods: list[str], renders: str, workdir: str) -> None:
         n = summary["splits"]["train"]["examples"] + summary["splits"]["eval"]["examples"]
         print(f"   {method:<8} {summary['total_seconds']:>8.0f} {summary['wall_seconds']:>8.1f} "
               f"{summary['times_real_time']:>11.2f}x {n:>9}", flush=True)
+        row(f"ddsp-prepare throughput, {summary['total_seconds'] / 60:.1f} min of dev renders ({method})",
+            summary["times_real_time"], "x real time")
         shutil.rmtree(out, ignore_errors=True)
 
 
@@ -164,6 +175,9 @@ def hour_table(workdir: str, minutes: float, method: str) -> None:
           f"{peak_sum:.0f} MB (largest single process {peak_one:.0f} MB)")
     print(f"   examples train/eval {summary['splits']['train']['examples']}/{summary['splits']['eval']['examples']}; "
           f"last progress line: {progress[-1] if progress else '-'}")
+    row(f"peak RSS, {minutes:g} min 44.1 kHz stereo file ({method}, process tree)", peak_sum, "MB")
+    row(f"ddsp-prepare throughput, {minutes:g} min 44.1 kHz stereo file ({method})", minutes * 60 / wall,
+        "x real time")
     shutil.rmtree(out, ignore_errors=True)
 
 
@@ -177,6 +191,7 @@ def main() -> None:
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-hour", action="store_true")
     parser.add_argument("--workdir", default=None, help="scratch folder [default: a temporary one]")
+    parser.add_argument("--json", help="also write the figures as rows for scripts/bench.py")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from ddsp_train.pitch import available_trackers
@@ -195,6 +210,9 @@ def main() -> None:
     finally:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(ROWS, f, indent=1)
 
 
 if __name__ == "__main__":

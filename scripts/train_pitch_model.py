@@ -194,7 +194,9 @@ def main(out_dir, steps, batch, lr, lr_final, seed, synth_seconds, midi_seconds,
         tf.config.threading.set_inter_op_parallelism_threads(threads)
     except RuntimeError:  # TensorFlow already running in this process (called from Python): keep its pools
         pass
-    tf.random.set_seed(seed)
+    import keras
+
+    keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow: Keras draws its initializers' seeds there
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     log_file = open(out / "train.log", "a")

@@ -113,6 +113,24 @@ def test_solo_instrument_refuses_the_tflite_and_writes_the_saved_model(prepared_
     assert (out / "solo.saved_model" / "saved_model.pb").exists()
 
 
+def test_a_mixed_precision_model_exports_in_float32(prepared_dataset, tmp_path):
+    from ddsp_train.exporting.exporter import export_model
+    from ddsp_train.training.checkpoints import load_model
+    from ddsp_train.training.trainer import train
+
+    model_dir = tmp_path / "mixed"
+    train(data_dir=prepared_dataset, model_dir=model_dir, configs=["tiny"], steps=1, batch_size=1, save_every=1,
+          eval_every=1000, mixed_precision=True, seed=0)
+    assert "mixed_bfloat16" in (model_dir / "operative_config.gin").read_text()  # trained in bfloat16 (CPU)
+    model, _ = load_model(model_dir)
+    assert model.decoder.compute_dtype == "float32"
+    result = export_model(model_dir, output_dir=tmp_path / "export", data_dir=prepared_dataset,
+                          formats=["tflite"], echo=lambda line: None)
+    assert result.selfcheck.ok and max(result.selfcheck.max_abs_diff.values()) <= 1e-4
+    proc = subprocess.run([sys.executable, str(CHECKER), str(result.tflite)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_atomic_write_keeps_the_old_file_when_the_write_fails(tmp_path):
     from ddsp_train.exporting.atomic import write_bytes_atomic
 

@@ -185,6 +185,11 @@ def test_training_script_runs_and_resumes_on_a_tiny_budget(tmp_path):
     for name in ("best.npz", "last.npz"):
         model = network.load_model(out / name)
         assert model(np.zeros((1, 1024), np.float32)).shape == (1, network.N_BINS)
+    again = tmp_path / "again"  # the same command from scratch: the same weights (seeded)
+    script.main.main([str(again) if a == str(out) else a for a in args], standalone_mode=False)
+    first, second = np.load(out / "last.npz"), np.load(again / "last.npz")
+    assert sorted(first.files) == sorted(second.files)
+    assert all(np.array_equal(first[k], second[k]) for k in first.files)
     args[args.index("--steps") + 1] = "3"
     script.main.main(args, standalone_mode=False)
     assert "resumed at step 2" in (out / "train.log").read_text()

@@ -170,6 +170,26 @@ def test_a_cluster_runner_writes_the_same_shards(prepared_audio_dir, prepared_da
     assert ours["statistics"] == theirs["statistics"] and ours["splits"] == theirs["splits"]
 
 
+def test_eval_takes_the_recordings_that_fit_the_fraction():
+    from ddsp_train.data.pipeline import split_files
+
+    digests = [f"d{i}" for i in range(10)]
+    for seed in range(5):
+        # A long and a short take: eval gets the short one (9 %), whichever comes first in the order.
+        assert split_files(digests[:2], [3000.0, 300.0], eval_fraction=0.1, seed=seed) == ["train", "eval"]
+        # Ten equal takes: exactly one (10 %); the same seed gives the same one.
+        splits = split_files(digests, [60.0] * 10, eval_fraction=0.1, seed=seed)
+        assert splits.count("eval") == 1
+        assert splits == split_files(digests, [60.0] * 10, eval_fraction=0.1, seed=seed)
+        # Two equal takes: one each way (never all in eval, at least one there).
+        assert sorted(split_files(digests[:2], [60.0, 60.0], eval_fraction=0.1, seed=seed)) == ["eval", "train"]
+        # Identical copies stay together.
+        assert split_files(["a", "a", "b"], [10.0, 10.0, 100.0], eval_fraction=0.2, seed=seed) == ["eval", "eval",
+                                                                                                   "train"]
+    assert {tuple(split_files(digests, [60.0] * 10, eval_fraction=0.1, seed=s)).index("eval") for s in range(20)} \
+        != {0}  # the seed chooses which one
+
+
 def test_single_recording_is_split_by_time(prepared_audio_dir, tmp_path, capsys):
     one = tmp_path / "one"
     one.mkdir()

@@ -60,8 +60,9 @@ SILENCE_DBFS = -70.0
 #: worker processes would cost more than it saves. The output is the same in either mode.
 SMALL_JOB_SECS = 60.0
 STAGING_PREFIX = ".ddsp-prepare-staging-"
-SPLIT_RULE = ("by recording: distinct file contents ordered by sha256(f'{seed}:{sha256 of the file}'), eval takes "
-              "them in that order until it holds eval_fraction of the audio (at least one, never all); a single "
+SPLIT_RULE = ("by recording: distinct file contents ordered by sha256(f'{seed}:{sha256 of the file}'), eval takes, "
+              "in that order, each one that still fits within eval_fraction of the audio; if none fits, the shortest "
+              "(the first of equals in that order); never all; a single "
               "recording is cut in time at (1 - eval_fraction) of its length on the hop grid, examples never "
               "cross the cut")
 
@@ -221,8 +222,9 @@ def example_starts(region: Region, *, example_samples: int, hop_samples: int) ->
 
 
 def split_files(digests: list[str], seconds: list[float], *, eval_fraction: float, seed: int) -> list[str]:
-    """Split per recording: order distinct contents by ``sha256(seed:digest)`` and send the first
-    ones to eval until they hold ``eval_fraction`` of the audio (at least one, never all)."""
+    """Split per recording (:data:`SPLIT_RULE`): distinct contents in ``sha256(seed:digest)`` order; eval
+    takes each that still fits within ``eval_fraction`` of the audio, or else the shortest one, and
+    never all of them. Identical copies go together."""
     splits = ["train"] * len(digests)
     groups: dict[str, list[int]] = {}
     for i, d in enumerate(digests):
@@ -230,14 +232,18 @@ def split_files(digests: list[str], seconds: list[float], *, eval_fraction: floa
     if eval_fraction <= 0 or len(groups) < 2:
         return splits
     order = sorted(groups, key=lambda d: hashlib.sha256(f"{seed}:{d}".encode()).hexdigest())
-    total = sum(seconds)
-    taken = 0.0
-    for d in order[:-1]:
-        if taken >= eval_fraction * total and taken > 0:
-            break
+    length = {d: sum(seconds[i] for i in groups[d]) for d in order}
+    target = eval_fraction * sum(seconds)
+    chosen, taken = [], 0.0
+    for d in order:
+        if taken + length[d] <= target and len(chosen) < len(order) - 1:
+            chosen.append(d)
+            taken += length[d]
+    if not chosen:
+        chosen = [min(order, key=lambda d: length[d])]  # min keeps the first of equals
+    for d in chosen:
         for i in groups[d]:
             splits[i] = "eval"
-            taken += seconds[i]
     return splits
 
 
@@ -690,6 +696,11 @@ def prepare_dataset(
         for (i, info, _), split in zip(usable, splits):
             records[i]["split"] = split
             items += plan_items(i, info, records[i]["source"], [Region(split, 0, lengths[i])], config=config)
+        share = sum(lengths[i] for (i, _, _), sp in zip(usable, splits) if sp == "eval") / sum(lengths.values())
+        if share > max(2 * eval_fraction, eval_fraction + 0.1):
+            say(f"Note: eval holds {share:.0%} of the audio ({splits.count('eval')} of {len(splits)} recordings), "
+                f"more than --eval-fraction {eval_fraction:g}: the split keeps whole recordings apart. Add "
+                "recordings, or give one file to split it by time.")
     total_secs = sum(lengths[i] for i, _, _ in usable) / config.sample_rate
 
     staging = _staging_dir(output)

@@ -112,11 +112,16 @@ class CheckpointManager:
                         "to start over.")
 
 
+#: The networks that ``ddsp-train --mixed-precision`` runs in float16/bfloat16 (the DSP stays float32).
+MIXED_PRECISION_LAYERS = ("RnnFcDecoder", "MfccRnnEncoder")
+
+
 def load_model(model_dir: str | pathlib.Path, *, step: int | None = None):
     """Rebuild the model of a training run and restore its weights.
 
-    Parses ``MODEL_DIR/operative_config.gin``, builds the model, restores the newest readable
-    checkpoint (or the one of ``step``). Returns ``(model, dataset_info)``, the latter read from
+    Parses ``MODEL_DIR/operative_config.gin``, builds the model in float32 (a model trained with
+    ``--mixed-precision`` keeps float32 variables; export and playback need float32 ops), restores
+    the newest readable checkpoint (or the one of ``step``). Returns ``(model, dataset_info)``, the latter read from
     the ``dataset.json`` copied into ``MODEL_DIR``. Raises UserError when there is nothing to load.
     """
     from ddsp_train.training import gin_config  # Imports every gin configurable.
@@ -137,7 +142,8 @@ def load_model(model_dir: str | pathlib.Path, *, step: int | None = None):
         dataset_info = json.loads(info_path.read_text())
     except ValueError as e:
         raise UserError(f"{info_path} is not valid JSON: {e}") from None
-    gin_config.parse(config_files=[str(config)], bindings=[], dataset_info=None)
+    float32 = [f"{name}.dtype = 'float32'" for name in MIXED_PRECISION_LAYERS]
+    gin_config.parse(config_files=[str(config)], bindings=float32, dataset_info=None)
     model = gin_config.build_model(dataset_info=dataset_info)
     manager = CheckpointManager(model_dir, model=model)
     restored = manager.restore(step=step)
