@@ -176,20 +176,23 @@ def export_model(
         from ddsp_train.exporting.selfcheck import selfcheck_plugin_model
 
         content = metadata_lib.append_metadata(convert_step_model(model), meta)
-        path = write_bytes_atomic(output_dir / f"{name}.tflite", content)
-        echo(f"Wrote {path} ({_size(path)}).")
+        path = output_dir / f"{name}.tflite"
+        # Checked under a name the plugin ignores; NAME.tflite appears only once it passed.
+        unchecked = write_bytes_atomic(path.with_name(path.name + ".unchecked"), content)
+        echo(f"Converted {path.name} ({_size(unchecked)}); it gets its name once the self-check passes.")
         if not examples:
             examples = synthesized_examples(meta)
             source = (f"{len(examples)} synthesized feature curves over the trained ranges "
                       "(no --data given: pass the dataset folder to stream its real eval examples)")
         result.examples_source = source
         echo(f"Self-check: streaming {source} frame by frame against the Keras model.")
-        check = selfcheck_plugin_model(path.read_bytes(), model=model, examples=examples, expected_metadata=meta)
+        check = selfcheck_plugin_model(unchecked.read_bytes(), model=model, examples=examples,
+                                       expected_metadata=meta)
         result.selfcheck = check
         for line in check.lines():
             echo("  " + line)
         report = dict(check.as_dict(), file=str(path), examples=source, step=result.step,
-                      size_bytes=path.stat().st_size)
+                      size_bytes=unchecked.stat().st_size)
         if result.features_check is not None:
             report["features"] = dict(dataclasses.asdict(result.features_check), ok=result.features_check.ok,
                                       file=str(result.features))
@@ -197,8 +200,10 @@ def export_model(
                                                    (json.dumps(report, indent=2) + "\n").encode())
         if not check.ok:
             rejected = path.with_name(path.name + ".rejected")
-            os.replace(path, rejected)
-            check.raise_if_failed(f"{path} (moved to {rejected})")
+            os.replace(unchecked, rejected)
+            check.raise_if_failed(f"{path} (written as {rejected})")
+        os.replace(unchecked, path)
+        echo(f"Wrote {path}.")
         result.tflite = path
         if install:
             target_dir = pathlib.Path(plugin_dir or DEFAULT_PLUGIN_DIR).expanduser()
