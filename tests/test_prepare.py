@@ -13,6 +13,7 @@ import soundfile as sf
 from ddsp_train import audio, features, synthetic
 from ddsp_train.data import examples as ex_lib
 from ddsp_train.data.pipeline import STAGING_PREFIX, example_starts, Region
+from ddsp_train.pitch import DEFAULT_F0_METHOD
 from ddsp_train.prepare import main
 
 E_SECS = 2.0
@@ -168,6 +169,31 @@ def test_a_cluster_runner_writes_the_same_shards(prepared_audio_dir, prepared_da
             assert (out / name).read_bytes() == (reference / name).read_bytes(), name
     ours, theirs = (json.loads((d / "dataset.json").read_text()) for d in (out, reference))
     assert ours["statistics"] == theirs["statistics"] and ours["splits"] == theirs["splits"]
+
+
+def test_default_tracker_in_worker_threads(prepared_audio_dir, tmp_path):
+    """The default configuration: no --f0-method (the network), its worker threads, real labels."""
+    from conftest import PREPARED_SEEDS, PREPARED_SECONDS
+
+    out = tmp_path / "net"
+    code = run_cli([prepared_audio_dir, "-o", out, "--example-secs", E_SECS, "--quiet", "--",
+                    "--direct_running_mode=multi_threading", "--direct_num_workers=2"])
+    assert code == 0
+    info = json.loads((out / "dataset.json").read_text())
+    assert info["f0_method"] == "network" == DEFAULT_F0_METHOD
+    labels = {f"phrase_{seed}.wav": synthetic.demo_phrase(seconds=PREPARED_SECONDS, seed=seed).f0_hz
+              for seed in PREPARED_SEEDS}
+    hits = total = 0
+    for split in ("train", "eval"):
+        for e in ex_lib.iter_examples(str(out), split):
+            k = int(round(float(e["start_secs"][0]) * 50))
+            lab = labels[e["source"].decode()][k:k + 101]
+            f0, conf = e["f0_hz"][:len(lab)], e["f0_confidence"][:len(lab)]
+            ok = lab > 0
+            hits += np.sum(1200 * np.abs(np.log2(f0[ok] / lab[ok])) < 50)
+            total += ok.sum()
+            assert np.median(conf[ok]) > 0.8
+    assert total > 1000 and hits / total > 0.97, hits / total
 
 
 def test_eval_takes_the_recordings_that_fit_the_fraction():
