@@ -56,11 +56,13 @@ def write_audio(audio_dir: pathlib.Path, *, minutes: float, program: int, soundf
 
 def write_listening_pair(model_dir: pathlib.Path, data_dir: pathlib.Path, workdir: pathlib.Path) -> None:
     """The first eval example and the trained model's resynthesis of it, as wavs."""
-    from ddsp_train.data.reader import load_split
+    from ddsp_train.data.reader import read_dataset
     from ddsp_train.training.checkpoints import load_model
+    from ddsp_train.training.trainer import FEATURE_KEYS
 
     model, info = load_model(model_dir)
-    example = next(iter(load_split(data_dir, split="eval").batch(1)))
+    example = next(iter(read_dataset(str(data_dir), split="eval").batch(1)))
+    example = {k: v for k, v in example.items() if k in FEATURE_KEYS}
     out = model(example, training=False)
     rate = int(info["sample_rate"])
     sf.write(workdir / "reference.wav", np.asarray(example["audio"][0]), rate)
