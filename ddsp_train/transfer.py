@@ -24,8 +24,9 @@ from ddsp_train import cli
 @click.option("--reverb/--no-reverb", default=True, show_default=True,
               help="Reverb: the learned one for a SavedModel, a simple room for a .tflite.")
 @click.option("--f0-method", default=None,
-              help="Pitch tracker for audio input: yin (fast: the whole chain runs > 20x real time), "
-                   "network (more accurate, slower on CPU) or pyin (about 1x real time)  [default: yin]")
+              help="Pitch tracker for audio input: network (ours, the most accurate; the whole chain runs "
+                   "~35x real time on one core), yin (faster, more octave errors) or pyin (~4x real time)  "
+                   "[default: network]")
 @click.option("--sample-rate", type=click.IntRange(8000, 192000), default=None,
               help="Output rate for --midi  [default: the model's rate]")
 def command(model, input, midi, output, pitch_shift, gain_db, auto_adjust, reverb, f0_method, sample_rate):

@@ -113,6 +113,21 @@ def test_solo_instrument_refuses_the_tflite_and_writes_the_saved_model(prepared_
     assert (out / "solo.saved_model" / "saved_model.pb").exists()
 
 
+def test_quantized_export_has_int8_weights_and_passes_the_checker(vst, tmp_path):
+    from ddsp_train.export import command
+
+    code, stdout, stderr = run_in_process(command, vst["model_dir"], "--output", str(tmp_path), "--name", "q",
+                                          "--quantize", "--format", "tflite", "--data", vst["dataset"])
+    assert code == 0, stdout + stderr
+    quantized, full = tmp_path / "q.tflite", pathlib.Path(vst["tflite"])
+    assert quantized.stat().st_size < 0.35 * full.stat().st_size  # int8 instead of float32 weights
+    report = json.loads((tmp_path / "q.selfcheck.json").read_text())
+    assert report["ok"] and report["tolerance_is_share_of_peak"] and "int8 weights" in stdout
+    assert 0 < max(report["max_abs_diff"].values())  # close to the float model, not equal
+    proc = subprocess.run([sys.executable, str(CHECKER), str(quantized)], capture_output=True, text=True)
+    assert proc.returncode == 0 and "0 failed" in proc.stdout, proc.stdout + proc.stderr
+
+
 def test_a_mixed_precision_model_exports_in_float32(prepared_dataset, tmp_path):
     from ddsp_train.exporting.exporter import export_model
     from ddsp_train.training.checkpoints import load_model

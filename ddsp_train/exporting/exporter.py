@@ -114,6 +114,7 @@ def export_model(
     install: bool = False,
     plugin_dir: str | os.PathLike | None = None,
     data_dir: str | os.PathLike | None = None,
+    quantize: bool = False,
     echo: Callable[[str], None] = print,
 ) -> ExportResult:
     """Export the model of ``model_dir`` (see the module docstring); returns what was written.
@@ -121,7 +122,10 @@ def export_model(
     ``data_dir`` is the prepared dataset whose eval examples the self-check streams (default: the
     ``data_dir`` recorded in MODEL_DIR's ``dataset.json``, when present and still there); without
     one, synthesized features over the model's trained ranges are used (and the output says so).
-    Raises :class:`ExportRefused` (after writing the SavedModel) when the plugin cannot run the
+    ``quantize`` writes the ``.tflite`` with int8 weights (dynamic-range quantization: a quarter of
+    the bytes, about 3x faster per frame with XNNPACK on a CPU whose caches cannot hold the float
+    weights; controls within 5 % of the float model's, checked). Raises :class:`ExportRefused`
+    (after writing the SavedModel) when the plugin cannot run the
     model and ``tflite`` was asked for; UserError when the self-check fails.
     """
     from ddsp_train.training.checkpoints import load_model
@@ -175,7 +179,7 @@ def export_model(
         from ddsp_train.exporting.plugin_tflite import convert_step_model
         from ddsp_train.exporting.selfcheck import selfcheck_plugin_model
 
-        content = metadata_lib.append_metadata(convert_step_model(model), meta)
+        content = metadata_lib.append_metadata(convert_step_model(model, quantize=quantize), meta)
         path = output_dir / f"{name}.tflite"
         # Checked under a name the plugin ignores; NAME.tflite appears only once it passed.
         unchecked = write_bytes_atomic(path.with_name(path.name + ".unchecked"), content)
@@ -187,7 +191,7 @@ def export_model(
         result.examples_source = source
         echo(f"Self-check: streaming {source} frame by frame against the Keras model.")
         check = selfcheck_plugin_model(unchecked.read_bytes(), model=model, examples=examples,
-                                       expected_metadata=meta)
+                                       expected_metadata=meta, quantized=quantize)
         result.selfcheck = check
         for line in check.lines():
             echo("  " + line)

@@ -45,12 +45,14 @@ def step_function(model: Any) -> Callable:
     return call
 
 
-def convert_step_model(model: Any, *, state_size: int = STATE_SIZE) -> bytes:
+def convert_step_model(model: Any, *, state_size: int = STATE_SIZE, quantize: bool = False) -> bytes:
     """The ``.tflite`` flatbuffer (no metadata yet) of ``model.controls_step`` for batch 1.
 
     ``model`` is a built Keras model (or layer) with a ``controls_step(f0_scaled [1, 1],
     pw_scaled [1, 1], state [1, state_size])`` method. Builtin TFLite ops only: a graph that needs
     Select-TF (Flex) ops fails the conversion instead of producing a file the plugin cannot load.
+    ``quantize``: dynamic-range quantization (int8 weights, float32 inputs, outputs and
+    activations; the builtin hybrid kernels), a quarter of the weight bytes to read per frame.
     """
     import keras
     import tensorflow as tf
@@ -73,6 +75,8 @@ def convert_step_model(model: Any, *, state_size: int = STATE_SIZE) -> bytes:
         archive.write_out(saved, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=["call"])
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        if quantize:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
         return converter.convert()
 
 

@@ -379,10 +379,10 @@ def describe(report: TransferReport) -> dict[str, Any]:
     return d
 
 
-#: Trackers for playing audio in order of preference. yin keeps the whole chain above 20x real
-#: time on one core; the network tracker is more accurate but slower on CPU; pyin (the most
-#: accurate of librosa's) runs at about 1x real time.
-TRANSFER_F0_METHODS = ("yin", "network")
+#: Trackers for playing audio in order of preference: the network (the most accurate; the whole
+#: chain runs ~35x real time on one core, scripts/bench_export.py), then yin (faster, more octave
+#: errors). pyin runs at about 4x real time.
+TRANSFER_F0_METHODS = ("network", "yin")
 
 
 def default_f0_method() -> str:
