@@ -1,5 +1,6 @@
-"""Export and real-time figures: per-frame latency and real-time factor of the plugin .tflite,
-the whole ddsp-transfer chain's real-time factor on one core, file sizes.
+"""Export and real-time figures: per-frame latency and real-time factor of the plugin .tflite
+(float32, and with ``--quantize``'s int8 weights) and of features.tflite, the whole ddsp-transfer
+chain's real-time factor on one core, file sizes.
 
 Without MODEL_DIR it builds the ``vst`` recipe (untrained weights: the speed of a model does not
 depend on its weights) for 16 kHz / 50 Hz / 4 s; with MODEL_DIR it exports that trained model.
@@ -40,6 +41,8 @@ def _build_vst(output: pathlib.Path) -> pathlib.Path:
     meta = metadata.build_metadata(dataset_info=info, num_harmonics=60, num_noise_amps=65)
     path = write_bytes_atomic(output / "vst.tflite",
                               metadata.append_metadata(plugin_tflite.convert_step_model(model), meta))
+    write_bytes_atomic(output / "vst_int8.tflite",
+                       metadata.append_metadata(plugin_tflite.convert_step_model(model, quantize=True), meta))
     saved_model.write_saved_model(model, output / "vst.saved_model", metadata=meta)
     return path
 
@@ -77,6 +80,8 @@ def main(model_dir, data_dir, seconds, f0_methods, calls, repeats, json_path):
         from ddsp_train.exporting.exporter import export_model
 
         result = export_model(model_dir, output_dir=tmp, name="bench", data_dir=data_dir, echo=lambda s: None)
+        export_model(model_dir, output_dir=tmp, name="vst_int8", data_dir=data_dir, formats=["tflite"], quantize=True,
+                     echo=lambda s: None)
         tflite, saved, source = result.tflite, result.saved_model, f"{model_dir} step {result.step}"
     export_secs = time.perf_counter() - started
     content = tflite.read_bytes()
@@ -88,6 +93,13 @@ def main(model_dir, data_dir, seconds, f0_methods, calls, repeats, json_path):
         figures[f"latency_us_median_{tag}"] = round(median, 1)
         figures[f"latency_us_p99_{tag}"] = round(p99, 1)
         figures[f"control_model_realtime_factor_{tag}"] = round(20000.0 / median, 1)
+    quantized = (tmp / "vst_int8.tflite").read_bytes()
+    figures["int8_tflite_bytes"] = len(quantized)
+    for xnnpack in (False, True):
+        median, p99 = time_calls(quantized, calls=calls, xnnpack=xnnpack)
+        tag = "xnnpack" if xnnpack else "builtin_no_delegates"
+        figures[f"int8_latency_us_median_{tag}"] = round(median, 1)
+        figures[f"int8_latency_us_p99_{tag}"] = round(p99, 1)
 
     melody = synthetic.demo_phrase(seconds=seconds, seed=1, timbre="flute", sample_rate=44100,
                                    low_midi=60, high_midi=76)
@@ -133,6 +145,8 @@ def rows_of(figures: dict) -> list[dict]:
                       ("latency_us_median_xnnpack", "us"), ("latency_us_p99_xnnpack", "us"),
                       ("control_model_realtime_factor_builtin_no_delegates", "x real time"),
                       ("control_model_realtime_factor_xnnpack", "x real time"),
+                      ("int8_tflite_bytes", "bytes"), ("int8_latency_us_median_builtin_no_delegates", "us"),
+                      ("int8_latency_us_median_xnnpack", "us"), ("int8_latency_us_p99_xnnpack", "us"),
                       ("features_latency_us_median", "us"), ("features_latency_us_p99", "us")):
         rows.append({"section": "export", "figure": key.replace("_", " "), "value": figures[key], "unit": unit})
     for key, value in figures.items():
