@@ -7,8 +7,10 @@ Prints three tables:
    renders (``../shared/data/dev-renders``, fluidsynth + TimGM6mb, exact MIDI labels) and on
    ``ddsp_train.synthetic`` phrases (four timbres), with the tracker's own speed (x real time,
    one process).
-2. ``prepare_dataset`` throughput per method on the dev renders (a few minutes of audio), as
-   times real time of the whole job (Beam start-up included, default workers).
+2. ``prepare_dataset`` throughput per method, as times real time of the whole job (Beam start-up
+   included, default workers), on the dev renders (a few minutes: start-up weighs in) and on
+   ``--throughput-minutes`` of fluidsynth renders (the steady state), with each method's speed
+   relative to pyin's.
 3. Peak RSS (the whole process tree, sampled every 0.2 s from /proc) and speed of
    ``ddsp-prepare`` on a generated 1-hour 44.1 kHz stereo 16-bit wav.
 
@@ -83,20 +85,51 @@ def accuracy_table(methods: list[str], renders: str) -> None:
         row(f"tracker speed ({method}, one process)", secs / spent, "x real time")
 
 
-def throughput_table(methods: list[str], renders: str, workdir: str) -> None:
+def write_renders(folder: str, minutes: float) -> bool:
+    """``minutes`` of GM phrases (30 s each, a few programs) rendered with fluidsynth; False without it."""
+    import soundfile as sf
+
+    from ddsp_train.pitch import training_data as td
+
+    font = td.find_soundfont(td.TRAIN_SOUNDFONTS[0])
+    if font is None or not td.have_fluidsynth():
+        return False
+    os.makedirs(folder, exist_ok=True)
+    count = max(1, int(round(minutes * 2)))
+    programs = [(40, 42, 71, 73, 56, 65, 60, 68)[i % 8] for i in range(count)]
+    clips = td.render_midi_clips(np.random.default_rng(5), soundfont=font, programs=programs, seconds_each=30.0)
+    for i, clip in enumerate(clips):
+        sf.write(os.path.join(folder, f"phrase_{i:03d}.wav"), clip.audio, td.SAMPLE_RATE, subtype="PCM_16")
+    return True
+
+
+def throughput_table(methods: list[str], renders: str, workdir: str, *, minutes: float) -> None:
+    """ddsp-prepare on the dev renders (a few minutes: start-up weighs in) and on ``minutes`` of
+    fluidsynth renders (the steady state), per method, with the speed relative to pyin's."""
     from ddsp_train.data.pipeline import prepare_dataset
 
-    print(f"\n2. prepare_dataset throughput on {renders} (default workers = {os.cpu_count()} cores)")
-    print(f"   {'method':<8} {'audio s':>8} {'wall s':>8} {'x real time':>12} {'examples':>9}")
-    for method in methods:
-        out = os.path.join(workdir, f"ds-{method}")
-        summary = prepare_dataset([renders], output=out, f0_method=method, overwrite=True, progress=False)
-        n = summary["splits"]["train"]["examples"] + summary["splits"]["eval"]["examples"]
-        print(f"   {method:<8} {summary['total_seconds']:>8.0f} {summary['wall_seconds']:>8.1f} "
-              f"{summary['times_real_time']:>11.2f}x {n:>9}", flush=True)
-        row(f"ddsp-prepare throughput, {summary['total_seconds'] / 60:.1f} min of dev renders ({method})",
-            summary["times_real_time"], "x real time")
-        shutil.rmtree(out, ignore_errors=True)
+    sets = [("dev renders", renders)]
+    longer = os.path.join(workdir, "renders")
+    if minutes > 0 and write_renders(longer, minutes):
+        sets.append((f"{minutes:g} min of fluidsynth renders", longer))
+    print(f"\n2. prepare_dataset throughput (default workers = {os.cpu_count()} cores)")
+    print(f"   {'material':<32} {'method':<8} {'audio s':>8} {'wall s':>8} {'x real time':>12} {'x pyin':>7}")
+    for label, folder in sets:
+        speeds = {}
+        for method in methods:
+            out = os.path.join(workdir, f"ds-{method}")
+            summary = prepare_dataset([folder], output=out, f0_method=method, overwrite=True, progress=False)
+            speeds[method] = summary["times_real_time"]
+            shutil.rmtree(out, ignore_errors=True)
+            print(f"   {label:<32} {method:<8} {summary['total_seconds']:>8.0f} {summary['wall_seconds']:>8.1f} "
+                  f"{speeds[method]:>11.2f}x", flush=True)
+            row(f"ddsp-prepare throughput, {summary['total_seconds'] / 60:.1f} min of {label.split(' of ')[-1]} "
+                f"({method})", speeds[method], "x real time")
+        if "pyin" in speeds:
+            for method, speed in speeds.items():
+                if method != "pyin":
+                    print(f"   {label:<32} {method:<8} {speed / speeds['pyin']:>47.1f}x")
+                    row(f"ddsp-prepare speed vs pyin, {label} ({method})", speed / speeds["pyin"], "x")
 
 
 def write_long_file(path: str, minutes: float) -> None:
@@ -186,6 +219,8 @@ def main() -> None:
     parser.add_argument("--methods", default=None, help="comma-separated f0 methods [default: all registered]")
     parser.add_argument("--renders", default=DEFAULT_RENDERS, help="folder of labelled wav + npz clips")
     parser.add_argument("--hour-minutes", type=float, default=60.0, help="length of the long file")
+    parser.add_argument("--throughput-minutes", type=float, default=10.0,
+                        help="minutes of fluidsynth renders for the steady-state throughput (0: dev renders only)")
     parser.add_argument("--hour-method", default="yin", help="f0 method for the long-file run")
     parser.add_argument("--skip-accuracy", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
@@ -204,7 +239,7 @@ def main() -> None:
         if not args.skip_accuracy:
             accuracy_table(methods, args.renders)
         if not args.skip_throughput:
-            throughput_table(methods, args.renders, workdir)
+            throughput_table(methods, args.renders, workdir, minutes=args.throughput_minutes)
         if not args.skip_hour:
             hour_table(workdir, args.hour_minutes, args.hour_method)
     finally:
