@@ -219,7 +219,7 @@ def main() -> None:
     parser.add_argument("--methods", default=None, help="comma-separated f0 methods [default: all registered]")
     parser.add_argument("--renders", default=DEFAULT_RENDERS, help="folder of labelled wav + npz clips")
     parser.add_argument("--hour-minutes", type=float, default=60.0, help="length of the long file")
-    parser.add_argument("--throughput-minutes", type=float, default=10.0,
+    parser.add_argument("--throughput-minutes", type=float, default=20.0,
                         help="minutes of fluidsynth renders for the steady-state throughput (0: dev renders only)")
     parser.add_argument("--hour-method", default="yin", help="f0 method for the long-file run")
     parser.add_argument("--skip-accuracy", action="store_true")

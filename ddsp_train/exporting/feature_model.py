@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
-import tempfile
 import time
 
 import numpy as np
@@ -63,20 +62,13 @@ def feature_function(model):
 
 def convert_feature_model(*, weights_path: str | os.PathLike | None = None) -> bytes:
     """The feature ``.tflite`` flatbuffer for the pitch network (default: the packaged weights)."""
-    import keras
     import tensorflow as tf
 
+    from ddsp_train import tflite
+
     model = network.load_model(weights_path)
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint(name="call", fn=feature_function(model),
-                         input_signature=[tf.TensorSpec([network.FRAME_SIZE], tf.float32, name="audio")])
-    with tempfile.TemporaryDirectory(prefix="ddsp-features-") as tmp:
-        saved = os.path.join(tmp, "features")
-        archive.write_out(saved, verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=["call"])
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-        return order_outputs(converter.convert())
+    signature = [tf.TensorSpec([network.FRAME_SIZE], tf.float32, name="audio")]
+    return order_outputs(tflite.convert(model, feature_function(model), signature))
 
 
 def order_outputs(content: bytes) -> bytes:
@@ -109,7 +101,7 @@ class FeatureModel:
     """A feature ``.tflite`` run as the plugin runs it: builtin ops, one 1024-sample frame per call."""
 
     def __init__(self, content: bytes | str | os.PathLike):
-        from ddsp_train.exporting.plugin_tflite import builtin_interpreter
+        from ddsp_train.tflite import builtin_interpreter
 
         if not isinstance(content, (bytes, bytearray)):
             content = pathlib.Path(content).read_bytes()

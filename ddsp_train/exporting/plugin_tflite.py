@@ -6,18 +6,19 @@ The plugin calls the model every 20 ms with ``call_f0_scaled:0`` (1 value),
 (65) and the next state (512). Those names come out of TensorFlow 2.21 / Keras 3 when the step
 function is exported through ``keras.export.ExportArchive`` with an endpoint ``call`` whose input
 signature names its tensors ``f0_scaled``, ``pw_scaled`` and ``state``, and the SavedModel is
-converted with ``TFLiteConverter.from_saved_model(path, signature_keys=["call"])``: the weights
-are frozen into constants and the outputs, a dict, are numbered in sorted key order
-(amplitude, harmonic_distribution, noise_magnitudes, state).
+converted with ``TFLiteConverter.from_saved_model(path, signature_keys=["call"])``
+(:func:`ddsp_train.tflite.convert`): the weights are frozen into constants and the outputs, a
+dict, are numbered in sorted key order (amplitude, harmonic_distribution, noise_magnitudes, state).
 """
 from __future__ import annotations
 
 import os
 import pathlib
-import tempfile
 from typing import Any, Callable, Mapping
 
 import numpy as np
+
+from ddsp_train.tflite import builtin_interpreter  # noqa: F401  (the plugin's interpreter, used here and by callers)
 
 #: Plugin input tensor name -> number of values.
 PLUGIN_INPUTS = {"call_f0_scaled:0": 1, "call_pw_scaled:0": 1, "call_state:0": 512}
@@ -54,44 +55,16 @@ def convert_step_model(model: Any, *, state_size: int = STATE_SIZE, quantize: bo
     ``quantize``: dynamic-range quantization (int8 weights, float32 inputs, outputs and
     activations; the builtin hybrid kernels), a quarter of the weight bytes to read per frame.
     """
-    import keras
     import tensorflow as tf
+
+    from ddsp_train import tflite
 
     if not getattr(model, "built", True):
         raise ValueError("the model must be built (restored from a checkpoint) before export")
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint(
-        name="call",
-        fn=step_function(model),
-        input_signature=[
-            tf.TensorSpec([1, 1], tf.float32, name="f0_scaled"),
-            tf.TensorSpec([1, 1], tf.float32, name="pw_scaled"),
-            tf.TensorSpec([1, state_size], tf.float32, name="state"),
-        ],
-    )
-    with tempfile.TemporaryDirectory(prefix="ddsp-export-") as tmp:
-        saved = os.path.join(tmp, "step")
-        archive.write_out(saved, verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=["call"])
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-        if quantize:
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        return converter.convert()
-
-
-def builtin_interpreter(content: bytes, *, xnnpack: bool = False):
-    """A LiteRT interpreter with the builtin op resolver only, as the plugin has; tensors allocated.
-
-    ``xnnpack`` keeps the resolver's default XNNPACK delegate (faster, still builtin ops only);
-    without it nothing but the reference builtin kernels runs (the strictest load check).
-    """
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-    kind = OpResolverType.BUILTIN if xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    interpreter = Interpreter(model_content=bytes(content), experimental_op_resolver_type=kind, num_threads=1)
-    interpreter.allocate_tensors()
-    return interpreter
+    signature = [tf.TensorSpec([1, 1], tf.float32, name="f0_scaled"),
+                 tf.TensorSpec([1, 1], tf.float32, name="pw_scaled"),
+                 tf.TensorSpec([1, state_size], tf.float32, name="state")]
+    return tflite.convert(model, step_function(model), signature, quantize=quantize)
 
 
 class PluginModel:

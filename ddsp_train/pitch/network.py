@@ -31,6 +31,13 @@ average.
 The packaged weights (``ddsp_train/pitch/weights/pitch_network.npz``, the trained
 layers only: the front end is rebuilt from its formula) are loaded through
 ``importlib.resources``; nothing is downloaded. ``scripts/train_pitch_model.py`` trains them.
+
+Inference (:meth:`NetworkTracker.activations`) runs the model converted once per process to a
+builtin-ops TFLite flatbuffer of ``TFLITE_BATCH`` frames (:func:`ddsp_train.tflite.convert`) on
+LiteRT's XNNPACK kernels: about twice TensorFlow's frames per second per core on this CPU, the
+same activations to ~1e-5. Interpreters are lent from a pool, one per concurrent caller (one
+kernel thread for worker threads, as ddsp-prepare's Beam threads already fill the cores; all
+cores for the main thread). Without LiteRT it falls back to a TensorFlow function.
 """
 from __future__ import annotations
 
@@ -318,13 +325,18 @@ class NetworkTracker:
                  batch_size: int = 128):
         self.viterbi = viterbi
         self.batch_size = batch_size
-        self.model, self._infer = _cached_model(None if weights_path is None else os.fspath(weights_path))
+        self._weights_path = None if weights_path is None else os.fspath(weights_path)
+        self.model, self._infer = _cached_model(self._weights_path)
 
     def activations(self, frames: np.ndarray) -> np.ndarray:
         """Sigmoid activations ``[n, N_BINS]`` for frames ``[n, 1024]`` at 16 kHz."""
         frames = np.asarray(frames, np.float32).reshape(-1, FRAME_SIZE)
-        out = [self._infer(frames[i:i + self.batch_size]).numpy()
-               for i in range(0, len(frames), self.batch_size)]
+        with _interpreter(self._weights_path) as interpreter:
+            if interpreter is None:
+                out = [self._infer(frames[i:i + self.batch_size]).numpy()
+                       for i in range(0, len(frames), self.batch_size)]
+            else:
+                out = [interpreter(frames[i:i + TFLITE_BATCH]) for i in range(0, len(frames), TFLITE_BATCH)]
         return np.concatenate(out) if out else np.zeros((0, N_BINS), np.float32)
 
     def decode(self, activation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -371,6 +383,70 @@ def _build_cached(weights_path: str | None):
     infer = tf.function(lambda x: tf.sigmoid(model(x, training=False)),
                         input_signature=[tf.TensorSpec([None, FRAME_SIZE], tf.float32)])
     return model, infer
+
+
+#: Frames per call of the TFLite inference model (its input has a fixed batch; the last call is padded).
+TFLITE_BATCH = 128
+#: Idle interpreters by (weights path, kernel threads).
+_POOL: dict[tuple, list] = {}
+
+
+@functools.lru_cache(maxsize=4)
+def _tflite_content(weights_path: str | None) -> bytes | None:
+    """``frames [TFLITE_BATCH, 1024] -> sigmoid(logits)`` as TFLite bytes; None without LiteRT."""
+    try:
+        import ai_edge_litert.interpreter  # noqa: F401
+    except ImportError:
+        return None
+    import tensorflow as tf
+
+    from ddsp_train import tflite
+
+    model, _ = _build_cached(weights_path)  # the caller holds _MODEL_LOCK
+    signature = [tf.TensorSpec([TFLITE_BATCH, FRAME_SIZE], tf.float32, name="audio")]
+    return tflite.convert(model, lambda x: tf.sigmoid(model(x, training=False)), signature)
+
+
+class _BatchInterpreter:
+    """One thread's LiteRT interpreter of the inference model: ``frames [n <= TFLITE_BATCH, 1024]``
+    -> activations ``[n, N_BINS]`` (a short batch is zero-padded)."""
+
+    def __init__(self, content: bytes, threads: int):
+        from ddsp_train.tflite import builtin_interpreter
+
+        self.interpreter = builtin_interpreter(content, xnnpack=True, threads=threads)
+        self._in = self.interpreter.get_input_details()[0]["index"]
+        self._out = self.interpreter.get_output_details()[0]["index"]
+        self._batch = np.zeros((TFLITE_BATCH, FRAME_SIZE), np.float32)
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        n = len(frames)
+        self._batch[:n] = frames
+        self._batch[n:] = 0.0
+        self.interpreter.set_tensor(self._in, self._batch)
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self._out)[:n]
+
+
+@contextlib.contextmanager
+def _interpreter(weights_path: str | None):
+    """Lend an idle interpreter for ``weights_path`` (a new one when all are busy) and take it
+    back afterwards; yields None without LiteRT."""
+    threads = (os.cpu_count() or 1) if threading.current_thread() is threading.main_thread() else 1
+    key = (weights_path, threads)
+    with _MODEL_LOCK:
+        content = _tflite_content(weights_path)
+        idle = _POOL.setdefault(key, [])
+        lent = idle.pop() if idle else None
+    if content is None:
+        yield None
+        return
+    lent = lent or _BatchInterpreter(content, threads)
+    try:
+        yield lent
+    finally:
+        with _MODEL_LOCK:
+            _POOL[key].append(lent)
 
 
 # TensorFlow runs its own thread pools: ddsp-prepare runs this tracker in threads of one process.
