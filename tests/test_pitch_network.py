@@ -119,6 +119,20 @@ def test_silence_and_noise_get_low_confidence(tracker):
     assert np.median(conf[r.f0_hz > 0]) > 0.7
 
 
+def test_tflite_inference_equals_the_keras_model(tracker):
+    r = demo_phrase(seconds=4.0, seed=9, timbre="reed")
+    frames = network.frame_audio(r.audio, np.arange(0, len(r.audio), 320))
+    assert len(frames) > network.TFLITE_BATCH  # a full batch and a padded one
+    keras_tracker = network.NetworkTracker(use_tflite=False)
+    fast, reference = tracker.activations(frames), keras_tracker.activations(frames)
+    assert fast.shape == reference.shape == (len(frames), network.N_BINS)
+    assert float(np.abs(fast - reference).max()) < 1e-4
+    f0, conf = tracker.decode(fast)
+    f0_ref, conf_ref = keras_tracker.decode(reference)
+    voiced = conf_ref > 0.5
+    assert voiced.sum() > 100 and float(np.abs(cents(f0[voiced], f0_ref[voiced])).max()) < 0.1
+
+
 def test_track_frames_matches_track_on_the_centred_grid(tracker):
     r = demo_phrase(seconds=2.0, seed=2)
     est, conf = tracker.track(r.audio, sample_rate=SR, frame_rate=50)
@@ -158,7 +172,7 @@ def test_feature_tflite_gives_the_keras_f0(tracker, tmp_path):
     padded = np.pad(r.audio, (1024, 0))
     ends = np.arange(1024, len(padded), 2400)  # causal frames: the last 1024 samples
     frames = np.stack([padded[e - 1024:e] for e in ends] + [np.zeros(1024, np.float32)])
-    f0_keras, _ = tracker.track_frames(frames)
+    f0_keras, _ = network.NetworkTracker(use_tflite=False).track_frames(frames)  # TensorFlow, the reference
     for frame, f_k in zip(frames, f0_keras):
         out = model(frame)
         assert abs(cents(out["f0_hz"], f_k)) < 0.5

@@ -13,8 +13,8 @@ Stages:
    rewrites the same file, and no runner's sink finalisation is relied on (Beam's Dask runner
    left WriteToTFRecord's output in its temporary folders, unmoved).
 3. Driver: deal the records, item by item in plan order, into ``train``/``eval`` shards, check
-   that every planned example arrived, statistics from the per-frame records, ``report.png``, ``dataset.json``, and the
-   atomic move of the staging folder into place.
+   that every planned example arrived, statistics from the per-frame records, ``report.png``,
+   ``dataset.json``, and the atomic move of the staging folder into place.
 
 Examples are windows of ``example_secs`` every ``hop_secs`` from the start of each recording
 (or of each side of a time split); the last one ends at the end, so nothing is dropped or

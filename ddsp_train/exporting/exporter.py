@@ -4,11 +4,11 @@
 ``NAME.saved_model/`` (every config), ``features.tflite`` (the pitch and power extractor with the
 interface of the plugin's own, :mod:`ddsp_train.exporting.feature_model`: with the control model it
 is the whole real-time chain for hosts other than the plugin, which embeds its own) and, when the
-model fits the plugin, ``NAME.tflite`` with its metadata, then self-checks the ``.tflite`` as read back from disk
-(:mod:`ddsp_train.exporting.selfcheck`) and records the result in ``NAME.selfcheck.json``.
-A model the plugin cannot run gets no ``.tflite``: :class:`ExportRefused` names each mismatch,
-after the SavedModel has been written. A ``.tflite`` that fails its self-check is renamed
-``NAME.tflite.rejected`` (so nothing installs it) and the export fails.
+model fits the plugin, ``NAME.tflite`` with its metadata: written as ``NAME.tflite.unchecked``,
+self-checked as read back from disk (:mod:`ddsp_train.exporting.selfcheck`, the result in
+``NAME.selfcheck.json``), then renamed ``NAME.tflite``, or ``NAME.tflite.rejected`` (so nothing
+installs it) when the check fails, and the export fails. A model the plugin cannot run gets no
+``.tflite``: :class:`ExportRefused` names each mismatch, after the SavedModel has been written.
 """
 from __future__ import annotations
 
@@ -162,13 +162,13 @@ def export_model(
              f"{_size(result.saved_model)}).")
 
     examples, source = eval_examples(data_dir) if {"tflite", "features"} & set(formats) else ([], "")
-    if "features" in formats and ("tflite" not in formats or not model.is_plugin_compatible()):
+    problems = model.is_plugin_compatible() if "tflite" in formats else []
+    if "features" in formats and not problems:
         # The feature extractor belongs beside a real-time control model (or was asked for alone).
         result.features, result.features_check = _write_features(output_dir, examples, sample_rate=model.sample_rate,
                                                                  echo=echo)
 
     if "tflite" in formats:
-        problems = model.is_plugin_compatible()
         if problems:
             result.refused = problems
             lines = "\n".join(f"  - {p}" for p in problems)

@@ -152,14 +152,14 @@ class FeatureCheck:
 
 def check_feature_model(content: bytes, audio: np.ndarray, *, max_frames: int = 200) -> FeatureCheck:
     """Run the file on the causal frames (the last 1024 samples every 320) of 16 kHz ``audio`` and
-    on silence, as the plugin calls it, and compare with :class:`ddsp_train.pitch.network.NetworkTracker`."""
+    on silence, as the plugin calls it, and compare with the Keras network run by TensorFlow
+    (:class:`ddsp_train.pitch.network.NetworkTracker` with ``use_tflite=False``)."""
     from ddsp_train import features
-    from ddsp_train.pitch import get_tracker
     from ddsp_train.realtime.player import causal_frames
 
     frames = causal_frames(np.asarray(audio, np.float32), frame_size=network.FRAME_SIZE, hop=320)[1:max_frames + 1]
     frames = np.concatenate([frames, np.zeros((1, network.FRAME_SIZE), np.float32)])
-    f0_keras, _ = get_tracker("network").track_frames(frames)
+    f0_keras, _ = network.NetworkTracker(use_tflite=False).track_frames(frames)
     power = features.frame_power_db(frames)
     model = FeatureModel(content)
     cents, power_diff, times = [], [], []

@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from ddsp_train.tflite import builtin_interpreter  # noqa: F401  (the plugin's interpreter, used here and by callers)
+from ddsp_train.tflite import builtin_interpreter
 
 #: Plugin input tensor name -> number of values.
 PLUGIN_INPUTS = {"call_f0_scaled:0": 1, "call_pw_scaled:0": 1, "call_state:0": 512}

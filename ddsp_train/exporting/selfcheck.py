@@ -4,7 +4,8 @@
 does), checks tensor names, shapes and the appended metadata, streams the features of real
 examples through it one frame per call with the state fed back, and compares every control with
 the Keras model run on the whole sequence (``model.controls``): the maximum absolute difference
-must stay <= 1e-4 (for an int8-weight file, ``quantized``: <= 5 % of each control's peak). It also drives the file the way the shared plugin checker does (finite,
+must stay <= 1e-4 (for an int8-weight file, ``quantized``: <= 5 % of each control's peak). It
+also drives the file the way the shared plugin checker does (finite,
 non-negative controls, harmonic distribution summing to at most 1, a state that moves) and times
 1000 calls. Nothing is printed or raised here: the result lists every check; the caller prints it
 and fails loudly (:meth:`SelfCheckResult.raise_if_failed`).

@@ -322,16 +322,17 @@ class NetworkTracker:
     voiced_threshold = VOICED_CONFIDENCE
 
     def __init__(self, *, weights_path: str | os.PathLike | None = None, viterbi: bool = False,
-                 batch_size: int = 128):
+                 batch_size: int = 128, use_tflite: bool = True):
         self.viterbi = viterbi
         self.batch_size = batch_size
+        self.use_tflite = use_tflite  # False: the Keras model through TensorFlow (the reference)
         self._weights_path = None if weights_path is None else os.fspath(weights_path)
         self.model, self._infer = _cached_model(self._weights_path)
 
     def activations(self, frames: np.ndarray) -> np.ndarray:
         """Sigmoid activations ``[n, N_BINS]`` for frames ``[n, 1024]`` at 16 kHz."""
         frames = np.asarray(frames, np.float32).reshape(-1, FRAME_SIZE)
-        with _interpreter(self._weights_path) as interpreter:
+        with _interpreter(self._weights_path, enabled=self.use_tflite) as interpreter:
             if interpreter is None:
                 out = [self._infer(frames[i:i + self.batch_size]).numpy()
                        for i in range(0, len(frames), self.batch_size)]
@@ -408,8 +409,9 @@ def _tflite_content(weights_path: str | None) -> bytes | None:
 
 
 class _BatchInterpreter:
-    """One thread's LiteRT interpreter of the inference model: ``frames [n <= TFLITE_BATCH, 1024]``
-    -> activations ``[n, N_BINS]`` (a short batch is zero-padded)."""
+    """A LiteRT interpreter of the inference model, used by one caller at a time (see
+    :func:`_interpreter`): ``frames [n <= TFLITE_BATCH, 1024]`` -> activations ``[n, N_BINS]``
+    (a short batch is zero-padded)."""
 
     def __init__(self, content: bytes, threads: int):
         from ddsp_train.tflite import builtin_interpreter
@@ -429,9 +431,12 @@ class _BatchInterpreter:
 
 
 @contextlib.contextmanager
-def _interpreter(weights_path: str | None):
+def _interpreter(weights_path: str | None, *, enabled: bool = True):
     """Lend an idle interpreter for ``weights_path`` (a new one when all are busy) and take it
-    back afterwards; yields None without LiteRT."""
+    back afterwards; yields None without LiteRT or when not ``enabled``."""
+    if not enabled:
+        yield None
+        return
     threads = (os.cpu_count() or 1) if threading.current_thread() is threading.main_thread() else 1
     key = (weights_path, threads)
     with _MODEL_LOCK:
