@@ -87,19 +87,15 @@ def main(model_dir, data_dir, seconds, f0_methods, calls, repeats, json_path):
     content = tflite.read_bytes()
     figures = {"model": source, "export_seconds": round(export_secs, 1),
                "tflite_bytes": len(content), "saved_model_bytes": _size(saved)}
-    for xnnpack in (False, True):
-        median, p99 = time_calls(content, calls=calls, xnnpack=xnnpack)
-        tag = "xnnpack" if xnnpack else "builtin_no_delegates"
-        figures[f"latency_us_median_{tag}"] = round(median, 1)
-        figures[f"latency_us_p99_{tag}"] = round(p99, 1)
-        figures[f"control_model_realtime_factor_{tag}"] = round(20000.0 / median, 1)
     quantized = (tmp / "vst_int8.tflite").read_bytes()
     figures["int8_tflite_bytes"] = len(quantized)
-    for xnnpack in (False, True):
-        median, p99 = time_calls(quantized, calls=calls, xnnpack=xnnpack)
-        tag = "xnnpack" if xnnpack else "builtin_no_delegates"
-        figures[f"int8_latency_us_median_{tag}"] = round(median, 1)
-        figures[f"int8_latency_us_p99_{tag}"] = round(p99, 1)
+    for prefix, model_bytes in (("", content), ("int8_", quantized)):
+        for xnnpack in (False, True):
+            median, p99 = time_calls(model_bytes, calls=calls, xnnpack=xnnpack)
+            tag = "xnnpack" if xnnpack else "builtin_no_delegates"
+            figures[f"{prefix}latency_us_median_{tag}"] = round(median, 1)
+            figures[f"{prefix}latency_us_p99_{tag}"] = round(p99, 1)
+            figures[f"{prefix}control_model_realtime_factor_{tag}"] = round(20000.0 / median, 1)
 
     melody = synthetic.demo_phrase(seconds=seconds, seed=1, timbre="flute", sample_rate=44100,
                                    low_midi=60, high_midi=76)

@@ -54,8 +54,8 @@ def locked(path: pathlib.Path):
 
 def trained_vst_export(tmp_path_factory, request) -> dict:
     """Train ``vst`` for a few steps (seeded: the same model every run) on the ``prepared_dataset``
-    (``ddsp-train``'s library function, in-process), export it with the real ``ddsp-export`` command; done once per run (per xdist
-    run, shared by the workers). Returns paths and the export's output."""
+    (``ddsp-train``'s library function, in-process), export it with the real ``ddsp-export``
+    command; done once per run (per xdist run, shared by the workers). Returns paths and the export's output."""
     root = run_shared_dir(tmp_path_factory) / "trained_vst"
     done = root / "done.json"
     with locked(root.parent / "trained_vst.lock"):

@@ -402,7 +402,7 @@ def _block_convolve(blocks: tf.Tensor, ir: tf.Tensor) -> tf.Tensor:
 
 
 # Filter design --------------------------------------------------------------------------------
-def frequency_sampling_fir(magnitudes, n_taps: int = 128):
+def frequency_sampling_fir(magnitudes, n_taps: int = fir.PLUGIN_TAPS):
     """Linear-phase FIR with the given magnitude response, by frequency sampling (the plugin's design).
 
     ``magnitudes [..., M]`` sample the response at ``f_i = i / (M - 1) * sr / 2`` (DC..Nyquist).
@@ -423,7 +423,7 @@ def frequency_sampling_fir(magnitudes, n_taps: int = 128):
 
 
 @gin.register
-def frequency_filter(audio, magnitudes, n_taps: int = 128, *, delay_compensation: int | None = None,
+def frequency_filter(audio, magnitudes, n_taps: int = fir.PLUGIN_TAPS, *, delay_compensation: int | None = None,
                      hop: int | None = None) -> tf.Tensor:
     """Filter audio with frame-wise frequency-sampled FIRs: ``fft_convolve(x, frequency_sampling_fir(m))``.
 

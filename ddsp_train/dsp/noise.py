@@ -6,7 +6,7 @@ from typing import Callable
 import gin
 import tensorflow as tf
 
-from ddsp_train.dsp import core
+from ddsp_train.dsp import core, fir
 from ddsp_train.dsp.processors import Processor
 
 
@@ -23,7 +23,7 @@ class FilteredNoise(Processor):
     plugin). Expected power spectrum: ``|H_k(f)|^2 / 3`` per sample (uniform noise has variance 1/3).
     """
 
-    def __init__(self, n_samples: int = 64000, n_taps: int = 128,
+    def __init__(self, n_samples: int = 64000, n_taps: int = fir.PLUGIN_TAPS,
                  scale_fn: Callable[[tf.Tensor], tf.Tensor] | None = core.exp_sigmoid,
                  initial_bias: float = -5.0, hop: int | None = None, name: str = "noise"):
         super().__init__(name=name)

@@ -456,7 +456,7 @@ def transfer_file(
          f"(features {report.seconds_features:.2f} s, model {report.seconds_model:.2f} s, "
          f"synth {report.seconds_synth:.2f} s)")
     if peak > 1.0:
-        kept = ("it is written as float, lower --gain-db to avoid clipping elsewhere" if output_path.suffix.lower() == ".wav"
-                else "the 24-bit FLAC clips it: lower --gain-db")
+        kept = ("it is written as float, lower --gain-db to avoid clipping elsewhere"
+                if output_path.suffix.lower() == ".wav" else "the 24-bit FLAC clips it: lower --gain-db")
         echo(f"  Warning: the output peaks above full scale ({peak:.2f}); {kept}.")
     return report

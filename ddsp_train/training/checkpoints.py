@@ -121,7 +121,8 @@ def load_model(model_dir: str | pathlib.Path, *, step: int | None = None):
 
     Parses ``MODEL_DIR/operative_config.gin``, builds the model in float32 (a model trained with
     ``--mixed-precision`` keeps float32 variables; export and playback need float32 ops), restores
-    the newest readable checkpoint (or the one of ``step``). Returns ``(model, dataset_info)``, the latter read from
+    the newest readable checkpoint (or the one of ``step``). Returns ``(model, dataset_info)``, the
+    latter read from
     the ``dataset.json`` copied into ``MODEL_DIR``. Raises UserError when there is nothing to load.
     """
     from ddsp_train.training import gin_config  # Imports every gin configurable.

@@ -334,7 +334,8 @@ def train(
         raise UserError(f"--batch-size {batch_size} must be a multiple of the {placement.replicas} replicas "
                         f"({placement.description})")
     if placement.mixed_precision_policy:
-        bindings += [f"{name}.dtype = '{placement.mixed_precision_policy}'" for name in checkpoints.MIXED_PRECISION_LAYERS]
+        bindings += [f"{name}.dtype = '{placement.mixed_precision_policy}'"
+                     for name in checkpoints.MIXED_PRECISION_LAYERS]
     gin_config.parse(config_files=config_files, bindings=bindings, dataset_info=dataset_info)
     settings = schedule()
     first, train_examples, eval_examples = _read_splits(data_dir)
