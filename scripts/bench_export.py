@@ -28,7 +28,7 @@ import numpy as np
 def _build_vst(output: pathlib.Path) -> pathlib.Path:
     """Export an untrained vst model (built from the packaged recipe) into ``output``."""
     from ddsp_train.exporting import metadata, plugin_tflite, saved_model
-    from ddsp_train.exporting.atomic import write_bytes_atomic
+    from ddsp_train.atomic import write_bytes_atomic
     from ddsp_train.training import gin_config
 
     info = {"sample_rate": 16000, "frame_rate": 50, "example_secs": 4.0, "f0_method": "yin",

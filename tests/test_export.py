@@ -147,7 +147,7 @@ def test_a_mixed_precision_model_exports_in_float32(prepared_dataset, tmp_path):
 
 
 def test_atomic_write_keeps_the_old_file_when_the_write_fails(tmp_path):
-    from ddsp_train.exporting.atomic import write_bytes_atomic
+    from ddsp_train.atomic import write_bytes_atomic
 
     target = tmp_path / "model.tflite"
     write_bytes_atomic(target, b"old model")
@@ -192,7 +192,7 @@ def test_selfcheck_fails_loudly_when_file_and_model_disagree(vst):
 
 
 def test_atomic_writes_give_the_usual_permissions(tmp_path):
-    from ddsp_train.exporting.atomic import atomic_directory, write_bytes_atomic
+    from ddsp_train.atomic import atomic_directory, write_bytes_atomic
 
     mask = os.umask(0o022)
     try:

@@ -22,7 +22,7 @@ import numpy as np
 
 from ddsp_train.errors import UserError
 from ddsp_train.exporting import metadata as metadata_lib
-from ddsp_train.exporting.atomic import write_bytes_atomic
+from ddsp_train.atomic import write_bytes_atomic
 
 FORMATS = ("tflite", "saved_model", "features")
 DEFAULT_PLUGIN_DIR = pathlib.Path("~/Documents/Magenta/DDSP/Models")

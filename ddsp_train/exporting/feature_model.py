@@ -92,7 +92,7 @@ def order_outputs(content: bytes) -> bytes:
 
 def write_feature_model(path: str | os.PathLike, *, weights_path: str | os.PathLike | None = None) -> pathlib.Path:
     """Convert and write the feature ``.tflite`` to ``path`` atomically; returns the path."""
-    from ddsp_train.exporting.atomic import write_bytes_atomic
+    from ddsp_train.atomic import write_bytes_atomic
 
     return write_bytes_atomic(path, convert_feature_model(weights_path=weights_path))
 

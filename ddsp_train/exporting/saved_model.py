@@ -26,7 +26,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ddsp_train.exporting.atomic import atomic_directory
+from ddsp_train.atomic import atomic_directory
 
 INFO_NAME = "ddsp_train.json"
 #: Decoder input -> the feature the SavedModel takes for it.

@@ -414,7 +414,7 @@ def transfer_file(
     import soundfile as sf
 
     from ddsp_train import audio as audio_lib
-    from ddsp_train.exporting.atomic import write_bytes_atomic
+    from ddsp_train.atomic import write_bytes_atomic
     from ddsp_train.pitch import get_tracker
 
     if (input_path is None) == (midi_path is None):

@@ -20,7 +20,7 @@ import click
 import tensorflow as tf
 
 from ddsp_train.errors import UserError
-from ddsp_train.exporting.atomic import atomic_directory
+from ddsp_train.atomic import atomic_directory
 
 CHECKPOINTS = "checkpoints"
 PREFIX = "ckpt"

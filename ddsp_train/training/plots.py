@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ddsp_train.exporting.atomic import write_bytes_atomic  # noqa: E402
+from ddsp_train.atomic import write_bytes_atomic  # noqa: E402
 
 N_FFT = 1024
 HOP = 256

@@ -25,7 +25,7 @@ import keras
 import tensorflow as tf
 
 from ddsp_train.errors import UserError
-from ddsp_train.exporting.atomic import write_bytes_atomic
+from ddsp_train.atomic import write_bytes_atomic
 from ddsp_train.training import checkpoints, evaluation, gin_config, plots, strategy as strategy_lib
 from ddsp_train.training.summaries import Summaries
 
