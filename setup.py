@@ -40,7 +40,7 @@ setup(
     ],
     extras_require={
         # dask.distributed: the suite runs ddsp-prepare on Beam's Dask runner (a local cluster).
-        "test": ["pytest>=8", "pytest-xdist>=3", "dask[distributed]"],
+        "test": ["pytest>=8", "pytest-xdist>=3", "hypothesis>=6", "dask[distributed]"],
         "cluster": ["dask[distributed]"],
     },
     entry_points={

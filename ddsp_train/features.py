@@ -64,6 +64,15 @@ def frame_signal(audio: np.ndarray, *, frame_size: int, hop: int) -> np.ndarray:
     return view[:count]
 
 
+def causal_frames(audio: np.ndarray, *, frame_size: int, hop: int) -> np.ndarray:
+    """Frames ``[n // hop + 1, frame_size]``: row ``k`` holds samples ``k*hop - frame_size .. k*hop - 1``
+    (the last ``frame_size`` samples before ``k * hop``, zeros before the start): the plugin's frames."""
+    audio = np.asarray(audio, np.float32)
+    count = len(audio) // hop + 1
+    padded = np.concatenate([np.zeros(frame_size, np.float32), audio, np.zeros(hop, np.float32)])
+    return np.lib.stride_tricks.sliding_window_view(padded, frame_size)[::hop][:count]
+
+
 def frame_power_db(frames: np.ndarray) -> np.ndarray:
     """The plugin's power of each frame: ``max(10 * log10(mean(frame ** 2)), -80)`` over the last axis.
 

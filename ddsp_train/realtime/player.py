@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ddsp_train.features import causal_frames  # noqa: F401  (re-exported until the split)
 from ddsp_train import features as feats
 from ddsp_train.dsp.scaling import MAX_F0_HZ, MIN_F0_HZ, hz_to_midi, scale_f0_hz, scale_power_db
 from ddsp_train.errors import UserError
@@ -85,15 +86,6 @@ def fit_samples(audio: np.ndarray, length: int) -> np.ndarray:
     if len(audio) >= length:
         return audio[:length]
     return np.concatenate([audio, np.zeros(length - len(audio), np.float32)])
-
-
-def causal_frames(audio: np.ndarray, *, frame_size: int, hop: int) -> np.ndarray:
-    """Frames ``[n // hop + 1, frame_size]``: row ``k`` holds samples ``k*hop - frame_size .. k*hop - 1``
-    (the last ``frame_size`` samples before ``k * hop``, zeros before the start): the plugin's frames."""
-    audio = np.asarray(audio, np.float32)
-    count = len(audio) // hop + 1
-    padded = np.concatenate([np.zeros(frame_size, np.float32), audio, np.zeros(hop, np.float32)])
-    return np.lib.stride_tricks.sliding_window_view(padded, frame_size)[::hop][:count]
 
 
 def causal_features(audio: np.ndarray, *, sample_rate: int, frame_rate: float, frame_size: int,
