@@ -16,6 +16,7 @@ function; :func:`run` wraps the click command so that
 """
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -36,6 +37,10 @@ NATIVE_NOISE = re.compile(
     rb"|.*rebuild TensorFlow with the appropriate compiler flags.*)$")
 
 _filter_installed = False
+
+
+class _Interrupted(Exception):
+    """Ctrl-C inside a command, carried past click (which would print a newline of its own)."""
 
 
 def quiet_tensorflow() -> None:
@@ -90,7 +95,7 @@ def run(command: click.Command, args: Sequence[str] | None = None) -> None:
     except UserError as e:
         click.echo(f"Error: {e.message}", err=True)
         sys.exit(e.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (_Interrupted, click.exceptions.Abort, KeyboardInterrupt):
         click.echo("Interrupted.", err=True)
         sys.exit(130)
     except click.ClickException as e:
@@ -109,11 +114,17 @@ def command(*, examples: Sequence[str], note: str = "") -> Callable[[Callable], 
     """``@click.command`` with the shared settings, ``--version``, ``--verbose`` and ``examples``."""
 
     def decorate(fn: Callable) -> click.Command:
-        fn = click.option("--verbose", is_flag=True, expose_value=False, is_eager=True,
-                          help="Show TensorFlow's and Beam's own log lines too.")(fn)
-        fn = click.version_option(__version__, "--version",
-                                  message="%(prog)s %(version)s")(fn)
+        @functools.wraps(fn)
+        def callback(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except KeyboardInterrupt:
+                raise _Interrupted() from None
+
+        with_options = click.option("--verbose", is_flag=True, expose_value=False, is_eager=True,
+                                    help="Show TensorFlow's and Beam's own log lines too.")(callback)
+        with_options = click.version_option(__version__, "--version", message="%(prog)s %(version)s")(with_options)
         return click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-                             epilog=examples_epilog(examples, note))(fn)
+                             epilog=examples_epilog(examples, note))(with_options)
 
     return decorate
