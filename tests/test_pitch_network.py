@@ -5,6 +5,9 @@ import json
 import pathlib
 import sys
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -120,6 +123,8 @@ def test_silence_and_noise_get_low_confidence(tracker):
 
 
 def test_tflite_inference_equals_the_keras_model(tracker):
+    """The packaged pitch_network.tflite is the packaged weights' model (rebuild it with
+    scripts/build_pitch_tflite.py when this fails after retraining)."""
     r = demo_phrase(seconds=4.0, seed=9, timbre="reed")
     frames = network.frame_audio(r.audio, np.arange(0, len(r.audio), 320))
     assert len(frames) > network.TFLITE_BATCH  # a full batch and a padded one
@@ -208,3 +213,14 @@ def test_training_script_runs_and_resumes_on_a_tiny_budget(tmp_path):
     script.main.main(args, standalone_mode=False)
     assert "resumed at step 2" in (out / "train.log").read_text()
     assert json.loads((out / "state.json").read_text())["step"] == 3
+
+
+def test_tracking_with_the_packaged_model_needs_no_tensorflow():
+    code = ("import sys, numpy as np\n"
+            "from ddsp_train.pitch import network\n"
+            "a = (0.3 * np.sin(2 * np.pi * 220 * np.arange(32000) / 16000)).astype(np.float32)\n"
+            "f0, c = network.NetworkTracker().track(a, sample_rate=16000, frame_rate=50)\n"
+            "assert abs(12 * np.log2(np.median(f0) / 220)) < 0.3 and np.median(c) > 0.5, (np.median(f0), np.median(c))\n"
+            "assert 'tensorflow' not in sys.modules\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]

@@ -32,8 +32,10 @@ The packaged weights (``ddsp_train/pitch/weights/pitch_network.npz``, the traine
 layers only: the front end is rebuilt from its formula) are loaded through
 ``importlib.resources``; nothing is downloaded. ``scripts/train_pitch_model.py`` trains them.
 
-Inference (:meth:`NetworkTracker.activations`) runs the model converted once per process to a
-builtin-ops TFLite flatbuffer of ``TFLITE_BATCH`` frames (:func:`ddsp_train.tflite.convert`) on
+Inference (:meth:`NetworkTracker.activations`) runs the model as a builtin-ops TFLite flatbuffer
+of ``TFLITE_BATCH`` frames: for the packaged weights the packaged ``pitch_network.tflite`` (built
+by ``scripts/build_pitch_tflite.py``, so tracking needs no TensorFlow), for other weights one
+converted once per process (:func:`build_tflite`); it runs on
 LiteRT's XNNPACK kernels: about twice TensorFlow's frames per second per core on this CPU, the
 same activations to ~1e-5. Interpreters are lent from a pool, one per concurrent caller (one
 kernel thread for worker threads, as ddsp-prepare's Beam threads already fill the cores; all
@@ -68,6 +70,8 @@ FLOOR_DB = 80.0
 LOCAL_AVERAGE_RADIUS = 4  # bins either side of the peak
 VOICED_CONFIDENCE = 0.5  # frames below are unvoiced: their f0 is filled from voiced neighbours
 WEIGHTS_FILE = "pitch_network.npz"
+#: The packaged weights' inference model as a builtin-ops TFLite flatbuffer (built from WEIGHTS_FILE).
+TFLITE_FILE = "pitch_network.tflite"
 
 
 def bin_frequencies() -> np.ndarray:
@@ -327,14 +331,19 @@ class NetworkTracker:
         self.batch_size = batch_size
         self.use_tflite = use_tflite  # False: the Keras model through TensorFlow (the reference)
         self._weights_path = None if weights_path is None else os.fspath(weights_path)
-        self.model, self._infer = _cached_model(self._weights_path)
+
+    @property
+    def model(self):
+        """The Keras model (built, with TensorFlow, on first use: inference does not need it)."""
+        return _cached_model(self._weights_path)[0]
 
     def activations(self, frames: np.ndarray) -> np.ndarray:
         """Sigmoid activations ``[n, N_BINS]`` for frames ``[n, 1024]`` at 16 kHz."""
         frames = np.asarray(frames, np.float32).reshape(-1, FRAME_SIZE)
         with _interpreter(self._weights_path, enabled=self.use_tflite) as interpreter:
             if interpreter is None:
-                out = [self._infer(frames[i:i + self.batch_size]).numpy()
+                infer = _cached_model(self._weights_path)[1]
+                out = [infer(frames[i:i + self.batch_size]).numpy()
                        for i in range(0, len(frames), self.batch_size)]
             else:
                 out = [interpreter(frames[i:i + TFLITE_BATCH]) for i in range(0, len(frames), TFLITE_BATCH)]
@@ -366,7 +375,7 @@ class NetworkTracker:
         return fill_unvoiced(f0, confidence >= VOICED_CONFIDENCE, reach=reach), confidence
 
 
-_MODEL_LOCK = threading.Lock()
+_MODEL_LOCK = threading.RLock()
 
 
 def _cached_model(weights_path: str | None):
@@ -392,20 +401,39 @@ TFLITE_BATCH = 128
 _POOL: dict[tuple, list] = {}
 
 
-@functools.lru_cache(maxsize=4)
-def _tflite_content(weights_path: str | None) -> bytes | None:
-    """``frames [TFLITE_BATCH, 1024] -> sigmoid(logits)`` as TFLite bytes; None without LiteRT."""
-    try:
-        import ai_edge_litert.interpreter  # noqa: F401
-    except ImportError:
-        return None
+def packaged_tflite_path():
+    """A context manager giving the packaged inference flatbuffer (:data:`TFLITE_FILE`) as a path."""
+    return importlib.resources.as_file(
+        importlib.resources.files("ddsp_train.pitch").joinpath("weights", TFLITE_FILE))
+
+
+def build_tflite(weights_path: str | os.PathLike | None = None) -> bytes:
+    """``frames [TFLITE_BATCH, 1024] -> sigmoid(logits)`` of the weights as builtin-ops TFLite bytes
+    (TensorFlow converts it; ``scripts/build_pitch_tflite.py`` writes the packaged one)."""
     import tensorflow as tf
 
     from ddsp_train import tflite
 
-    model, _ = _build_cached(weights_path)  # the caller holds _MODEL_LOCK
+    with _MODEL_LOCK:
+        model, _ = _build_cached(None if weights_path is None else os.fspath(weights_path))
     signature = [tf.TensorSpec([TFLITE_BATCH, FRAME_SIZE], tf.float32, name="audio")]
     return tflite.convert(model, lambda x: tf.sigmoid(model(x, training=False)), signature)
+
+
+@functools.lru_cache(maxsize=4)
+def _tflite_content(weights_path: str | None) -> bytes | None:
+    """The inference flatbuffer for ``weights_path``: the packaged file for the packaged weights
+    (no TensorFlow needed), else converted once per process; None without LiteRT."""
+    try:
+        import ai_edge_litert.interpreter  # noqa: F401
+    except ImportError:
+        return None
+    if weights_path is None:
+        with packaged_tflite_path() as path:
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    return f.read()
+    return build_tflite(weights_path)
 
 
 class _BatchInterpreter:
