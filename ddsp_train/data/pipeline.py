@@ -72,7 +72,8 @@ def check_files(files: list[tuple[str, str]], *, config: Config, strict: bool, s
                         "reason": reason, "seconds": round(info.seconds, 3) if info else None, "split": None,
                         "sample_rate": info.sample_rate if info else None,
                         "channels": info.channels if info else None, "sha256": digest, "_info": info})
-        progress.update(n + 1)
+        if n + 1 < len(files):
+            progress.update(n + 1)
     progress.close(len(files))
     skipped = [r for r in records if r["status"] == "skipped"]
     listing = "\n".join(f"  {r['path']}: {r['reason']}" for r in skipped)
