@@ -145,3 +145,41 @@ def test_synthetic_phrase_is_used(tmp_path):
     path = tmp_path / "phrase.wav"
     sf.write(path, synthetic.demo_phrase(seconds=3, seed=4).audio, SR, subtype="FLOAT")
     assert check(path)[2] is None
+
+
+def test_the_whole_corpus_through_ddsp_prepare(corpus, tmp_path):
+    """End to end: every file listed in dataset.json with the same verdict, the usable odd ones
+    (DC, clipped square, 5.1, 8 kHz, 192 kHz, ...) turned into examples."""
+    from ddsp_train.data.pipeline import prepare_dataset
+    from ddsp_train.dataset_info import DatasetInfo
+
+    folder = next(iter(corpus.values()))[0].parent
+    said = []
+    prepare_dataset([str(folder)], output=str(tmp_path / "ds"), example_secs=2.0, f0_method="yin", workers=1,
+                    say=said.append)
+    info = DatasetInfo.read(tmp_path / "ds")
+    by_name = {os.path.basename(f["path"]): f for f in info.files}
+    assert set(by_name) == set(corpus)
+    for name, (_, reason) in corpus.items():
+        record = by_name[name]
+        if reason is None:
+            assert record["status"] == "used" and record["reason"] is None, record
+        else:
+            assert record["status"] == "skipped" and reason in record["reason"], record
+    used = sum(1 for _, reason in corpus.values() if reason is None)
+    assert info.files_used == used and info.examples("train") + info.examples("eval") == 2 * used  # 3 s: 2 each
+    assert any(line.startswith("  skipped: ") and "one_sample.wav: too short" in line for line in said[-1].split("\n"))
+
+
+def test_identical_copies_count_once(tmp_path):
+    from ddsp_train.data.pipeline import prepare_dataset
+
+    folder = tmp_path / "takes"
+    folder.mkdir()
+    sf.write(folder / "take.wav", synthetic.demo_phrase(seconds=5, seed=4).audio, SR)
+    (folder / "take copy.wav").write_bytes((folder / "take.wav").read_bytes())
+    info = prepare_dataset([str(folder)], output=str(tmp_path / "ds"), example_secs=2.0, f0_method="yin",
+                           workers=1, progress=False)
+    by_name = {os.path.basename(f["path"]): f for f in info["files"]}
+    assert by_name["take copy.wav"]["status"] == "used"  # sorted first
+    assert by_name["take.wav"]["reason"] == f"duplicate content of {folder / 'take copy.wav'}"
