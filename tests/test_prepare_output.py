@@ -132,17 +132,21 @@ def test_an_unwritable_output_is_refused_before_any_work():
         shutil.rmtree(base)
 
 
-def test_ctrl_c_says_interrupted_and_leaves_no_staging_folder(prepared_audio_dir, tmp_path):
+@pytest.mark.parametrize("mode, wait", [("in_memory", 1.5), ("multi_processing", 5.0)])
+def test_ctrl_c_says_interrupted_and_leaves_no_staging_folder(prepared_audio_dir, tmp_path, mode, wait):
+    """In-process and with worker processes (whose watcher threads used to print tracebacks, and
+    Beam's wrapped KeyboardInterrupt gave exit 1 with a Beam log)."""
     out = tmp_path / "ds"
-    proc = subprocess.Popen([SCRIPT, str(prepared_audio_dir), "-o", str(out), "--f0-method", "pyin", "--workers",
-                             "1", "--example-secs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    proc = subprocess.Popen([SCRIPT, str(prepared_audio_dir), "-o", str(out), "--f0-method", "pyin",
+                             "--example-secs", "2", "--", f"--direct_running_mode={mode}", "--direct_num_workers=2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, env={**os.environ, "PYTHONPATH": ROOT})
     try:
         deadline = time.time() + 120
         while not list(tmp_path.glob(f"{STAGING_PREFIX}*/_records")):
             assert proc.poll() is None and time.time() < deadline
             time.sleep(0.05)
-        time.sleep(1.5)  # inside the Beam job
+        time.sleep(wait)  # inside the Beam job
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         stdout, stderr = proc.communicate(timeout=60)
     finally:

@@ -167,15 +167,20 @@ def beam_log(path: str, *, capture: bool, say: console.Say = console.stderr) -> 
     handler = logging.StreamHandler(open(path, "a", buffering=1, errors="replace"))
     propagate, beam_logger.propagate = beam_logger.propagate, False
     beam_logger.addHandler(handler)
-    failed = False
+    previous_hook = threading.excepthook
+    threading.excepthook = _log_thread_error(handler.stream)  # Beam's threads dying go to the log too
+    failed = interrupted = False
     try:
         yield stream
     except (KeyboardInterrupt, GeneratorExit):
+        interrupted = True
         raise
     except BaseException:
         failed = True
         raise
     finally:
+        # After Ctrl-C, Beam's worker-watching threads report their killed workers late: drop that.
+        threading.excepthook = _drop_beam_thread_errors(previous_hook) if interrupted else previous_hook
         beam_logger.removeHandler(handler)
         beam_logger.propagate = propagate
         handler.stream.close()
@@ -189,6 +194,30 @@ def beam_log(path: str, *, capture: bool, say: console.Say = console.stderr) -> 
             os.remove(path)
         if tail:
             say("Beam log (last lines):\n  " + "\n  ".join(tail))
+
+
+def _log_thread_error(stream: TextIO):
+    def hook(args) -> None:
+        import traceback
+
+        with contextlib.suppress(ValueError, OSError):  # the log may be closed by then
+            stream.write(f"Exception in thread {args.thread.name if args.thread else '?'}:\n")
+            stream.write("".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback)))
+
+    return hook
+
+
+#: Names of the threads Beam's local runners start to watch their worker processes.
+BEAM_THREADS = ("run_worker",)
+
+
+def _drop_beam_thread_errors(previous):
+    def hook(args) -> None:
+        if args.thread is not None and args.thread.name in BEAM_THREADS:
+            return
+        previous(args)
+
+    return hook
 
 
 def log_tail(path: str, *, lines: int = LOG_TAIL) -> list[str]:
