@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ddsp_train import cli, console
+from ddsp_train import cli, console, contract
 from ddsp_train.data.pipeline import prepare_dataset
 
 #: The library function's defaults, the only place they are declared.
@@ -30,7 +30,7 @@ NOTE = ("Everything after -- goes to Apache Beam's PipelineOptions (default: the
 @click.option("--output", "-o", required=True, metavar="DIR",
               help="Dataset folder to create (new, empty, or an earlier ddsp-prepare output with --overwrite).")
 @click.option("--sample-rate", type=int, default=DEFAULTS["sample_rate"], show_default=True,
-              help="Audio rate of the examples (Hz); the plugin needs 16000.")
+              help=f"Audio rate of the examples (Hz); the plugin needs {contract.SAMPLE_RATE}.")
 @click.option("--frame-rate", type=float, default=DEFAULTS["frame_rate"], show_default=True,
               help="Feature frames per second.")
 @click.option("--example-secs", type=float, default=DEFAULTS["example_secs"], show_default=True,

@@ -1,5 +1,4 @@
 """The Beam job's options, its log on failure (and not on Ctrl-C), the progress marks and line."""
-import io
 import os
 
 import pytest

@@ -52,7 +52,8 @@ def test_frames_are_joined_per_recording_and_split_in_time_order():
 
 
 def test_split_seconds_of_a_time_split():
-    record = {"split": "train+eval", "seconds": 12.0, "regions": [
-        {"split": "train", "start_secs": 0.0, "stop_secs": 9.0}, {"split": "eval", "start_secs": 9.0, "stop_secs": 12.0}]}
+    record = {"split": "train+eval", "seconds": 12.0,
+              "regions": [{"split": "train", "start_secs": 0.0, "stop_secs": 9.0},
+                          {"split": "eval", "start_secs": 9.0, "stop_secs": 12.0}]}
     assert summary.split_seconds(record, "eval") == 3.0 and summary.split_seconds(record, "train") == 9.0
     assert summary.split_seconds({"split": "eval", "seconds": 5.0}, "eval") == 5.0

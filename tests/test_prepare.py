@@ -16,18 +16,9 @@ from ddsp_train.data.plan import example_starts
 from ddsp_train.data.split import Region
 from ddsp_train.data.staging import STAGING_PREFIX
 from ddsp_train.pitch import DEFAULT_F0_METHOD
-from ddsp_train.prepare import main
+from prepare_support import run_cli
 
 E_SECS = 2.0
-
-
-def run_cli(args):
-    """Run ddsp-prepare in-process; returns the exit code (0 on success)."""
-    try:
-        main([str(a) for a in args])
-    except SystemExit as e:
-        return e.code
-    return 0
 
 
 def expected_starts(n, sr=16000):

@@ -3,6 +3,7 @@
 importing TensorFlow), and Ctrl-C says only ``Interrupted.`` and leaves no staging folder."""
 import hashlib
 import io
+import json
 import os
 import pathlib
 import shutil
@@ -17,18 +18,10 @@ import soundfile as sf
 
 from ddsp_train import synthetic
 from ddsp_train.data.staging import STAGING_PREFIX
-from ddsp_train.prepare import main
+from prepare_support import MIDI_BYTES, run_cli
 
 SCRIPT = os.path.join(os.path.dirname(sys.executable), "ddsp-prepare")
 ROOT = str(pathlib.Path(__file__).resolve().parents[1])
-
-
-def run_cli(args):
-    try:
-        main([str(a) for a in args])
-    except SystemExit as e:
-        return e.code
-    return 0
 
 
 def tree_hashes(folder):
@@ -64,23 +57,42 @@ def test_an_output_that_overlaps_an_input_is_refused_and_nothing_changes(takes, 
     assert tree_hashes(vd2.parent) == before  # the recordings and README.txt are all there
 
 
-def test_an_output_under_a_file_is_refused_before_any_work(tmp_path):
-    """One Error: line, no FileExistsError, and TensorFlow and Beam never imported."""
+def test_refusals_come_before_any_work_without_tensorflow(tmp_path):
+    """Each refusal is one Error: line (an output under a file gave FileExistsError), and none
+    imports TensorFlow or Beam: they come before any work."""
     (tmp_path / "notes.txt").write_text("x")
-    sf.write(tmp_path / "a.wav", synthetic.demo_phrase(seconds=5, seed=1).audio, 16000)
-    code = ("import sys\nfrom ddsp_train.prepare import main\n"
-            "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    code = e.code\n"
+    (tmp_path / "song.mid").write_bytes(MIDI_BYTES)
+    (tmp_path / "takes").mkdir()
+    sf.write(tmp_path / "takes" / "a.wav", synthetic.demo_phrase(seconds=5, seed=1).audio, 16000)
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "keep.txt").write_text("keep")
+    takes = str(tmp_path / "takes")
+    cases = [([takes, "-o", str(tmp_path / "notes.txt" / "ds")], 1, "is a file, not a folder"),
+             ([takes, "-o", takes, "--overwrite"], 2, "is also an input"),
+             ([takes, "-o", str(tmp_path), "--overwrite"], 2, "holds the input"),
+             ([takes, "-o", str(tmp_path / "foreign"), "--overwrite"], 2, "was not written by ddsp-prepare"),
+             ([str(tmp_path / "nope"), "-o", str(tmp_path / "ds")], 2, "does not exist"),
+             ([str(tmp_path / "song.mid"), "-o", str(tmp_path / "ds")], 2, "is a MIDI file")]
+    code = ("import json, sys\nfrom ddsp_train.prepare import main\ncodes = []\n"
+            "for args in json.loads(sys.argv[1]):\n"
+            "    try:\n        main(args)\n        codes.append(0)\n"
+            "    except SystemExit as e:\n        codes.append(e.code)\n"
             "assert 'tensorflow' not in sys.modules and 'apache_beam' not in sys.modules, 'imported'\n"
-            "sys.exit(code)\n")
-    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "a.wav"), "-o", str(tmp_path / "notes.txt" / "ds")],
+            "print(json.dumps(codes))\n")
+    proc = subprocess.run([sys.executable, "-c", code, json.dumps([args for args, _, _ in cases])],
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ROOT})
-    assert proc.returncode == 1 and proc.stderr.startswith("Error: --output ") and "is a file, not a folder" in \
-        proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
-    assert (tmp_path / "notes.txt").read_text() == "x"
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [want for _, want, _ in cases], proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == len(cases), proc.stderr
+    for line, (_, _, message) in zip(lines, cases):
+        assert line.startswith("Error: ") and message in line, line
+    assert (tmp_path / "notes.txt").read_text() == "x" and os.listdir(tmp_path / "foreign") == ["keep.txt"]
+    assert not (tmp_path / "ds").exists()
 
 
 def run_as_nobody(args, *, cwd):
-    """``main(args)`` in a forked child running as uid/gid 65534 (the interpreter under /root is
+    """ddsp-prepare ``args`` in a forked child running as uid/gid 65534 (the interpreter under /root is
     not readable by that user, so no new Python is started); ``(exit code, stderr)``."""
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -93,11 +105,7 @@ def run_as_nobody(args, *, cwd):
             os.chdir(cwd)
             sys.stderr = io.TextIOWrapper(io.FileIO(write_end, "w"), write_through=True)
             os.environ.update(HOME=cwd, TMPDIR=cwd)
-            try:
-                main([str(a) for a in args])
-                code = 0
-            except SystemExit as e:
-                code = e.code
+            code = run_cli(args)
         except BaseException as e:  # a bug: report it to the parent
             os.write(write_end, f"child failed: {e!r}\n".encode())
         finally:
@@ -156,6 +164,20 @@ def test_ctrl_c_says_interrupted_and_leaves_no_staging_folder(prepared_audio_dir
     assert stdout == "" and stderr.endswith("Interrupted.\n"), stderr
     for bad in ("Beam log", "Traceback", "KeyboardInterrupt"):
         assert bad not in stderr, stderr
-    others = [line for line in stderr.splitlines() if not line.startswith(("Checking", "Features", "Preparing", "Note:"))]
+    expected = ("Checking", "Features", "Preparing", "Note:")
+    others = [line for line in stderr.splitlines() if not line.startswith(expected)]
     assert others == ["Interrupted."], stderr
     assert os.listdir(tmp_path) == []  # no staging folder, no output
+
+
+def test_overwrite_through_a_symlink_replaces_the_folder_it_names(prepared_audio_dir, prepared_dataset, tmp_path):
+    real = tmp_path / "datasets" / "violin"
+    real.parent.mkdir()
+    shutil.copytree(prepared_dataset, real)
+    link = tmp_path / "current"
+    link.symlink_to(real)
+    assert run_cli([prepared_audio_dir, "-o", link, "--overwrite", "--f0-method", "yin", "--example-secs", 3,
+                    "--workers", 1, "--quiet"]) == 0
+    assert link.is_symlink() and (real / "dataset.json").is_file()
+    assert '"example_secs": 3.0' in (real / "dataset.json").read_text()
+    assert sorted(os.listdir(real.parent)) == ["violin"] and sorted(os.listdir(tmp_path)) == ["current", "datasets"]

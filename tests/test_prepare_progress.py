@@ -9,15 +9,7 @@ import soundfile as sf
 from ddsp_train import synthetic
 from ddsp_train.data import beam_job, examples as ex_lib
 from ddsp_train.data.pipeline import prepare_dataset
-from ddsp_train.prepare import main
-
-
-def run_cli(args):
-    try:
-        main([str(a) for a in args])
-    except SystemExit as e:
-        return e.code
-    return 0
+from prepare_support import run_cli
 
 
 def test_progress_advances_with_an_eta_on_a_real_run(prepared_audio_dir, tmp_path, monkeypatch):

@@ -14,11 +14,13 @@ from hypothesis import strategies as st
 
 from ddsp_train import synthetic
 from ddsp_train.prepare import main
+from prepare_support import MIDI_BYTES
 
-MIDI_BYTES = b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0MTrk\x00\x00\x00\x04\x00\xff\x2f\x00"
 INPUTS = ["rec", "rec/a.wav", "rec/*.wav", "rec/**/*.flac", "missing", "missing/*.wav", "song.mid", "notes.txt"]
+#: ... and "/proc/ddsp-out": unwritable even for root (tests/test_prepare_output.py runs the
+#: permission-denied case as another user).
 OUTPUTS = ["new", "a/b/c", "empty", "foreign", "own", "rec", "rec/out", ".", "rec/a.wav", "notes.txt/x",
-           "song.mid", "rec/sub"]
+           "song.mid", "rec/sub", "/proc/ddsp-out"]
 OPTIONS = {
     "--sample-rate": ["16000", "8000", "7999", "-5", "abc", "22050"],
     "--frame-rate": ["50", "62.5", "0", "x", "100"],
@@ -61,6 +63,7 @@ def make_world(root, prepared_dataset, audio):
 @example(inputs=["rec"], output="foreign", options={}, flags={"--overwrite"}, beam=[])
 @example(inputs=["rec"], output="notes.txt/x", options={}, flags=set(), beam=[])
 @example(inputs=["song.mid"], output="new", options={}, flags=set(), beam=[])
+@example(inputs=["rec"], output="/proc/ddsp-out", options={}, flags=set(), beam=[])
 @example(inputs=["rec"], output="own", options={}, flags={"--overwrite", "--quiet"}, beam=[])  # a real, tiny run
 def test_no_traceback_and_inputs_never_change(prepared_dataset, capsys, inputs, output, options, flags, beam):
     audio = synthetic.demo_phrase(seconds=5, seed=1).audio

@@ -19,7 +19,6 @@ import sys
 import time
 from typing import Sequence
 
-from ddsp_train import audio as audio_lib
 from ddsp_train import console, contract, dataset_info, paths
 from ddsp_train.data import beam_job, inputs as inputs_lib, plan, split as split_lib, staging as staging_lib
 from ddsp_train.data import summary as summary_lib
@@ -31,9 +30,6 @@ from ddsp_train.pitch import DEFAULT_F0_METHOD, tracker_parallel
 #: Below this much usable audio a note points to the README's advice (3 minutes already gives a
 #: recognisable timbre).
 MIN_AUDIO_SECS = 180.0
-# Kept for importers of the former single module.
-STAGING_PREFIX = staging_lib.STAGING_PREFIX
-SPLIT_RULE = split_lib.SPLIT_RULE
 
 
 def check_options(*, eval_fraction: float, workers: int | None, shards: int | None) -> None:
@@ -195,7 +191,8 @@ def prepare_dataset(
         r.pop("_info")
     say(f"Preparing {total_secs / 60:.1f} min of audio from {len(used)} file(s) with f0 method "
         f"{config.f0_method!r} ({len(items)} work items)...")
-    staging = staging_lib.create(output)
+    target = str(paths.resolved(output))  # through a symlink: replace the folder it names, keep the link
+    staging = staging_lib.create(target)
     try:
         frames, expected = run_job(items, staging=staging, config=config, total_secs=total_secs,
                          workers=workers or os.cpu_count() or 1, shards=shards, beam_args=beam_args, say=say)
@@ -208,7 +205,7 @@ def prepare_dataset(
         report.write_report(staging, info.to_dict())
         info.write(staging)
         staging_lib.discard(os.path.join(staging, "_progress"))
-        staging_lib.commit(staging, output)
+        staging_lib.commit(staging, target)
     except BaseException:
         staging_lib.discard(staging)
         raise

@@ -20,7 +20,7 @@ import os
 
 import numpy as np
 
-from ddsp_train import dataset_info
+from ddsp_train import contract, dataset_info
 from ddsp_train.data import examples as ex_lib
 from ddsp_train.errors import UserError
 
@@ -90,7 +90,7 @@ def read_dataset(data_dir: str, *, split: str = "train", sample_rate: int | None
     n_frames = len(first[keys["f0_hz"]])
     spec = {keys[name]: tf.io.FixedLenFeature([n_samples if name == "audio" else n_frames], tf.float32)
             for name in FEATURES if keys[name]}
-    rate = int(sample_rate or 16000)
+    rate = int(sample_rate or contract.SAMPLE_RATE)
     power_hop = None
     if keys["power_db"] is None:
         centred = n_frames > 1 and n_samples % (n_frames - 1) == 0
