@@ -120,10 +120,16 @@ def test_a_midi_input_is_said_to_be_midi(tmp_path, name, data):
     assert "Render the MIDI to audio first" in e.value.message and "\n" not in e.value.message
 
 
-def test_a_pattern_of_midi_files_is_said_to_be_midi(tmp_path):
+def test_a_pattern_or_folder_of_midi_files_is_said_to_be_midi(tmp_path):
     (tmp_path / "a.mid").write_bytes(MIDI_BYTES)
     with pytest.raises(UserError, match="is a MIDI file"):
         inputs.expand_inputs([str(tmp_path / "*.mid")])
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.midi").write_bytes(MIDI_BYTES)
+    with pytest.raises(UserError, match=r"a.mid is a MIDI file.*\(and 1 more MIDI files\)$"):
+        inputs.expand_inputs([str(tmp_path)])
+    sf.write(tmp_path / "take.wav", tone(0.1, SR), SR)  # with recordings beside them, MIDI is not listed
+    assert [source for _, source in inputs.expand_inputs([str(tmp_path)])] == ["take.wav"]
 
 
 def test_expansion_lists_each_file_once_with_its_source(tmp_path):

@@ -58,12 +58,16 @@ def input_roots(inputs: Sequence[str]) -> list[str]:
             for pattern in inputs]
 
 
-def _folder_audio(folder: str) -> list[str]:
+def _folder_files(folder: str) -> list[str]:
     files = []
     for root, dirs, names in os.walk(folder):
         dirs.sort()
-        files += [os.path.join(root, n) for n in sorted(names) if audio_lib.is_audio_path(os.path.join(root, n))]
+        files += [os.path.join(root, n) for n in sorted(names) if os.path.isfile(os.path.join(root, n))]
     return files
+
+
+def _is_midi_name(path: str) -> bool:
+    return os.path.splitext(path)[1].lower() in MIDI_EXTENSIONS
 
 
 def expand_inputs(inputs: Sequence[str]) -> list[tuple[str, str]]:
@@ -85,16 +89,21 @@ def expand_inputs(inputs: Sequence[str]) -> list[tuple[str, str]]:
         else:
             matches = sorted(glob.glob(pattern, recursive=True))
             base = glob_base(pattern)
-        files = []
+        files, midis = [], []
         for match in matches:
             if os.path.isdir(match):
-                files += _folder_audio(match)
+                inside = _folder_files(match)
+                files += [f for f in inside if audio_lib.is_audio_path(f)]
+                midis += [f for f in inside if _is_midi_name(f)]
             elif os.path.isfile(match) and match == pattern and is_midi(match):
                 raise UserError(midi_message(match), exit_code=2)
             elif os.path.isfile(match) and (match == pattern or audio_lib.is_audio_path(match)):
                 files.append(match)
-        if not files and any(os.path.isfile(m) and is_midi(m) for m in matches):
-            raise UserError(midi_message(next(m for m in matches if os.path.isfile(m) and is_midi(m))), exit_code=2)
+            elif os.path.isfile(match) and is_midi(match):
+                midis.append(match)
+        if not files and midis:
+            raise UserError(midi_message(midis[0]) + (f" (and {len(midis) - 1} more MIDI files)" if len(midis) > 1
+                                                      else ""), exit_code=2)
         if not files:
             unmatched.append(pattern)
         for path in files:
