@@ -57,10 +57,12 @@ def _nearest_existing(path: pathlib.Path) -> pathlib.Path:
     return pathlib.Path(path.anchor or "/")
 
 
-def check_creatable(path: PathLike, *, flag: str) -> None:
+def check_creatable(path: PathLike, *, flag: str, shown: PathLike | None = None) -> None:
     """Refuse a ``path`` that cannot be created: under a regular file, or in a folder this user
-    may not write (probed by creating and removing a temporary file there)."""
+    may not write (probed by creating and removing a temporary file there). Messages name
+    ``shown`` (the path the user gave) when ``path`` is a probe inside it."""
     target = resolved(path)
+    path = path if shown is None else shown
     base = _nearest_existing(target.parent)
     if not base.is_dir():
         raise UserError(f"{flag} {path}: {base} is a file, not a folder; choose a path that is not under a file")
@@ -116,9 +118,9 @@ def check_output_dir(path: PathLike, *, overwrite: bool, marker: str, writer: st
             if not overwrite:
                 raise UserError(f"{flag} {path} holds an earlier {writer} output; pass --overwrite to replace it, "
                                 "or choose a new folder", exit_code=2)
-            check_creatable(target.parent / f".{target.name}.probe", flag=flag)
+            check_creatable(target.parent / f".{target.name}.probe", flag=flag, shown=path)
             return True
-    check_creatable(target / ".probe", flag=flag)
+    check_creatable(target / ".probe", flag=flag, shown=path)
     return False
 
 
@@ -137,5 +139,5 @@ def check_model_dir(path: PathLike, *, markers: Sequence[str], writer: str, inpu
     if existing and not any((target / m).exists() for m in markers):
         raise UserError(f"{flag} {path} is not empty and was not written by {writer}; choose a new or empty "
                         "folder (nothing in it is changed)", exit_code=2)
-    check_creatable(target / ".probe", flag=flag)
+    check_creatable(target / ".probe", flag=flag, shown=path)
     return existing

@@ -1,59 +1,72 @@
 """``ddsp-prepare``: recordings -> a training dataset (thin shell over :func:`data.pipeline.prepare_dataset`)."""
 from __future__ import annotations
 
+import inspect
 import sys
 
 import click
 
-from ddsp_train import cli
-from ddsp_train.pitch import DEFAULT_F0_METHOD
+from ddsp_train import cli, console, contract
+from ddsp_train.data.pipeline import prepare_dataset
 
-EXAMPLE = "ddsp-prepare recordings/violin/ takes/*.flac --output violin_dataset"
-BEAM_EXAMPLE = ("ddsp-prepare takes/ --output violin_dataset -- --direct_running_mode=multi_threading "
-                "--direct_num_workers=4")
+#: The library function's defaults, the only place they are declared.
+DEFAULTS = {name: p.default for name, p in inspect.signature(prepare_dataset).parameters.items()
+            if p.default is not inspect.Parameter.empty}
+
+EXAMPLES = [
+    "ddsp-prepare recordings/violin/ --output data/violin",
+    "ddsp-prepare recordings/violin/ 'takes/*.flac' --output data/violin --f0-method yin --example-secs 4",
+    "ddsp-prepare recordings/violin/ --output data/violin --overwrite --workers 8",
+    "ddsp-prepare takes/ --output data/violin -- --direct_running_mode=multi_threading --direct_num_workers=4",
+]
+NOTE = ("Everything after -- goes to Apache Beam's PipelineOptions (default: the DirectRunner with one process "
+        "per core; threads for the network tracker; in one process under a minute of audio). Other runners need "
+        "INPUT and DIR on storage their workers can reach. --output is never an INPUT or inside one, and "
+        "--overwrite replaces only a folder that ddsp-prepare wrote (it holds dataset.json).")
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-               epilog=f"Examples:\n\n  {EXAMPLE}\n\n  {EXAMPLE} --f0-method yin --example-secs 4 --workers 8"
-                      f"\n\n  {BEAM_EXAMPLE}"
-                      "\n\nEverything after -- goes to Apache Beam's PipelineOptions (default: the DirectRunner "
-                      "with one process per core; threads for the network tracker; in-process under a minute "
-                      "of audio). Other runners need INPUT and DIR on storage their workers can reach.")
+@cli.command(examples=EXAMPLES, note=NOTE)
 @click.argument("inputs", nargs=-1, metavar="INPUT...")
-@click.option("--output", "-o", required=True, metavar="DIR", help="Dataset folder to create.")
-@click.option("--sample-rate", type=int, default=16000, show_default=True, help="Audio rate of the examples (Hz).")
-@click.option("--frame-rate", type=float, default=50, show_default=True, help="Feature frames per second.")
-@click.option("--example-secs", type=float, default=4.0, show_default=True, help="Example length (s).")
-@click.option("--hop-secs", type=float, default=1.0, show_default=True, help="Step between examples (s).")
-@click.option("--eval-fraction", type=float, default=0.1, show_default=True,
+@click.option("--output", "-o", required=True, metavar="DIR",
+              help="Dataset folder to create (new, empty, or an earlier ddsp-prepare output with --overwrite).")
+@click.option("--sample-rate", type=int, default=DEFAULTS["sample_rate"], show_default=True,
+              help=f"Audio rate of the examples (Hz); the plugin needs {contract.SAMPLE_RATE}.")
+@click.option("--frame-rate", type=float, default=DEFAULTS["frame_rate"], show_default=True,
+              help="Feature frames per second.")
+@click.option("--example-secs", type=float, default=DEFAULTS["example_secs"], show_default=True,
+              help="Example length (s).")
+@click.option("--hop-secs", type=float, default=DEFAULTS["hop_secs"], show_default=True,
+              help="Step between examples (s).")
+@click.option("--eval-fraction", type=float, default=DEFAULTS["eval_fraction"], show_default=True,
               help="Share of the audio held out for evaluation (whole recordings; by time if only one).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the train/eval split.")
-@click.option("--f0-method", default=None,
-              help=f"Pitch tracker: network (ours, most accurate, ~25x real time per core), pyin "
-                   f"(librosa, ~1x), yin (~200x, more octave errors). [default: {DEFAULT_F0_METHOD}]")
-@click.option("--workers", type=int, default=None, help="Worker processes [default: all cores].")
-@click.option("--shards", type=int, default=None,
+@click.option("--seed", type=int, default=DEFAULTS["seed"], show_default=True, help="Seed of the train/eval split.")
+@click.option("--f0-method", default=DEFAULTS["f0_method"], show_default=True,
+              help="Pitch tracker: network (ours, most accurate, ~25x real time per core), pyin "
+                   "(librosa, ~1x), yin (~200x, more octave errors).")
+@click.option("--workers", type=int, default=DEFAULTS["workers"], help="Worker processes [default: all cores].")
+@click.option("--shards", type=int, default=DEFAULTS["shards"],
               help="TFRecord shards per split [default: one per 256 MB of examples].")
-@click.option("--overwrite", is_flag=True, help="Replace a non-empty --output folder.")
+@click.option("--overwrite", is_flag=True, help="Replace an earlier ddsp-prepare output in DIR.")
 @click.option("--strict", is_flag=True, help="Fail if any input file is unusable instead of skipping it.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress, notes or summary on stderr.")
 @click.option("--beam-arg", "beam_args", multiple=True, hidden=True)
 def command(inputs, output, sample_rate, frame_rate, example_secs, hop_secs, eval_fraction, seed, f0_method,
             workers, shards, overwrite, strict, quiet, beam_args):
     """Prepare a training dataset from recordings of one instrument.
 
-    INPUT: audio files (wav, flac, ogg, mp3, aiff, ...), folders (searched recursively for
-    audio files) or glob patterns. Writes DIR/train.tfrecord-*, DIR/eval.tfrecord-*,
+    INPUT: audio files (wav, flac, ogg, mp3, aiff, ...), folders (searched recursively for audio files) or glob
+    patterns; any rate and channel count. Writes DIR/train.tfrecord-*, DIR/eval.tfrecord-*,
     DIR/dataset.json and DIR/report.png.
     """
-    from ddsp_train.data.pipeline import prepare_dataset
-
-    summary = prepare_dataset(
-        list(inputs), output=output, sample_rate=sample_rate, frame_rate=frame_rate, example_secs=example_secs,
-        hop_secs=hop_secs, eval_fraction=eval_fraction, seed=seed, f0_method=f0_method or DEFAULT_F0_METHOD,
-        workers=workers, shards=shards, overwrite=overwrite, strict=strict, beam_args=tuple(beam_args),
-        progress=not quiet)
-    click.echo(f"Wrote {summary['splits']['train']['examples']} train and {summary['splits']['eval']['examples']} "
+    try:
+        info = prepare_dataset(
+            list(inputs), output=output, sample_rate=sample_rate, frame_rate=frame_rate, example_secs=example_secs,
+            hop_secs=hop_secs, eval_fraction=eval_fraction, seed=seed, f0_method=f0_method, workers=workers,
+            shards=shards, overwrite=overwrite, strict=strict, beam_args=tuple(beam_args),
+            say=console.silent if quiet else console.stderr)
+    except KeyboardInterrupt:  # as Abort: click would print an empty line before cli.run's "Interrupted."
+        raise click.Abort() from None
+    click.echo(f"Wrote {info['splits']['train']['examples']} train and {info['splits']['eval']['examples']} "
                f"eval examples to {output}")
 
 
@@ -66,7 +79,12 @@ def split_beam_args(args: list[str]) -> list[str]:
 
 
 def main(args: list[str] | None = None) -> None:
-    cli.run(command, split_beam_args(list(sys.argv[1:] if args is None else args)))
+    """The console script (``args=None``: ``sys.argv``, native log lines filtered) or a call with ``args``."""
+    if args is None:
+        sys.argv[1:] = split_beam_args(sys.argv[1:])
+        cli.run(command)
+    else:
+        cli.run(command, split_beam_args(list(args)))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import click
 import numpy as np
 
 from ddsp_train.pitch import get_tracker, metrics
-from ddsp_train.pitch import training_data as td
+import pitch_training_data as td  # scripts/pitch_training_data.py (beside this script)
 
 FRAME_RATE = 50
 DEV_DIR = "/work/shared/data/dev-renders"

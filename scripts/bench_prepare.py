@@ -89,7 +89,7 @@ def write_renders(folder: str, minutes: float) -> bool:
     """``minutes`` of GM phrases (30 s each, a few programs) rendered with fluidsynth; False without it."""
     import soundfile as sf
 
-    from ddsp_train.pitch import training_data as td
+    import pitch_training_data as td  # scripts/pitch_training_data.py (beside this script)
 
     font = td.find_soundfont(td.TRAIN_SOUNDFONTS[0])
     if font is None or not td.have_fluidsynth():

@@ -32,7 +32,7 @@ PHRASE_SECS = 30.0
 
 def write_audio(audio_dir: pathlib.Path, *, minutes: float, program: int, soundfont: str, seed: int) -> str:
     """Render (or synthesize) the instrument into ``audio_dir``; returns a description of the material."""
-    from ddsp_train.pitch import training_data as td
+    import pitch_training_data as td  # scripts/pitch_training_data.py (beside this script)
 
     audio_dir.mkdir(parents=True, exist_ok=True)
     count = max(2, int(round(minutes * 60 / PHRASE_SECS)))

@@ -3,7 +3,7 @@
 Data recipe (all seeded; written to OUT/recipe.json):
 
 \b
-  - synthesized harmonic phrases (ddsp_train.pitch.training_data.synth_clip),
+  - synthesized harmonic phrases (pitch_training_data.synth_clip, beside this script),
   - GM MIDI phrases rendered with fluidsynth through the training soundfonts (FluidR3_GM,
     MuseScore_General) for the training programs only; TimGM6mb and the held-out programs are
     never used here (skipped, with a note, when fluidsynth or the soundfonts are missing),
@@ -37,7 +37,7 @@ import click
 import numpy as np
 
 from ddsp_train.pitch import metrics, network
-from ddsp_train.pitch import training_data as td
+import pitch_training_data as td  # scripts/pitch_training_data.py (beside this script)
 
 WHISPER_TEXTS = [
     "she sells sea shells by the sea shore", "fish and chips for six hungry students",

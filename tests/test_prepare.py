@@ -12,20 +12,13 @@ import soundfile as sf
 
 from ddsp_train import audio, features, synthetic
 from ddsp_train.data import examples as ex_lib
-from ddsp_train.data.pipeline import STAGING_PREFIX, example_starts, Region
+from ddsp_train.data.plan import example_starts
+from ddsp_train.data.split import Region
+from ddsp_train.data.staging import STAGING_PREFIX
 from ddsp_train.pitch import DEFAULT_F0_METHOD
-from ddsp_train.prepare import main
+from prepare_support import run_cli
 
 E_SECS = 2.0
-
-
-def run_cli(args):
-    """Run ddsp-prepare in-process; returns the exit code (0 on success)."""
-    try:
-        main([str(a) for a in args])
-    except SystemExit as e:
-        return e.code
-    return 0
 
 
 def expected_starts(n, sr=16000):
@@ -196,26 +189,6 @@ def test_default_tracker_in_worker_threads(prepared_audio_dir, tmp_path):
     assert total > 1000 and hits / total > 0.97, hits / total
 
 
-def test_eval_takes_the_recordings_that_fit_the_fraction():
-    from ddsp_train.data.pipeline import split_files
-
-    digests = [f"d{i}" for i in range(10)]
-    for seed in range(5):
-        # A long and a short take: eval gets the short one (9 %), whichever comes first in the order.
-        assert split_files(digests[:2], [3000.0, 300.0], eval_fraction=0.1, seed=seed) == ["train", "eval"]
-        # Ten equal takes: exactly one (10 %); the same seed gives the same one.
-        splits = split_files(digests, [60.0] * 10, eval_fraction=0.1, seed=seed)
-        assert splits.count("eval") == 1
-        assert splits == split_files(digests, [60.0] * 10, eval_fraction=0.1, seed=seed)
-        # Two equal takes: one each way (never all in eval, at least one there).
-        assert sorted(split_files(digests[:2], [60.0, 60.0], eval_fraction=0.1, seed=seed)) == ["eval", "train"]
-        # Identical copies stay together.
-        assert split_files(["a", "a", "b"], [10.0, 10.0, 100.0], eval_fraction=0.2, seed=seed) == ["eval", "eval",
-                                                                                                   "train"]
-    assert {tuple(split_files(digests, [60.0] * 10, eval_fraction=0.1, seed=s)).index("eval") for s in range(20)} \
-        != {0}  # the seed chooses which one
-
-
 def test_single_recording_is_split_by_time(prepared_audio_dir, tmp_path, capsys):
     one = tmp_path / "one"
     one.mkdir()
@@ -235,18 +208,27 @@ def test_single_recording_is_split_by_time(prepared_audio_dir, tmp_path, capsys)
     assert max(evals) + E_SECS == pytest.approx(12.0)
 
 
-def test_refuses_non_empty_output_and_touches_nothing(prepared_audio_dir, tmp_path, capsys):
+def test_refuses_a_folder_it_did_not_write_even_with_overwrite(prepared_audio_dir, tmp_path, capsys):
     out = tmp_path / "taken"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    code = run_cli([prepared_audio_dir, "-o", out, "--f0-method", "yin"])
-    assert code == 1 and "--overwrite" in capsys.readouterr().err
-    assert os.listdir(out) == ["keep.txt"] and (out / "keep.txt").read_text() == "mine"
-    assert sorted(os.listdir(tmp_path)) == ["taken"]  # no staging folder either
-    assert run_cli([prepared_audio_dir, "-o", out, "--f0-method", "yin", "--example-secs", E_SECS,
+    for extra in ([], ["--overwrite"]):
+        code = run_cli([prepared_audio_dir, "-o", out, "--f0-method", "yin", *extra])
+        err = capsys.readouterr().err
+        assert code == 2 and "was not written by ddsp-prepare" in err and "even with --overwrite" in err, err
+        assert os.listdir(out) == ["keep.txt"] and (out / "keep.txt").read_text() == "mine"
+        assert sorted(os.listdir(tmp_path)) == ["taken"]  # no staging folder either
+
+
+def test_overwrite_replaces_only_its_own_output(prepared_audio_dir, prepared_dataset, tmp_path, capsys):
+    out = tmp_path / "ds"
+    shutil.copytree(prepared_dataset, out)
+    assert run_cli([prepared_audio_dir, "-o", out, "--f0-method", "yin"]) == 2
+    assert "pass --overwrite" in capsys.readouterr().err
+    assert run_cli([prepared_audio_dir, "-o", out, "--f0-method", "yin", "--example-secs", 3,
                     "--overwrite", "--quiet"]) == 0
-    assert "keep.txt" not in os.listdir(out) and (out / "dataset.json").exists()
-    assert sorted(os.listdir(tmp_path)) == ["taken"]
+    assert json.loads((out / "dataset.json").read_text())["example_secs"] == 3
+    assert sorted(os.listdir(tmp_path)) == ["ds"]
 
 
 def test_killed_run_leaves_the_previous_dataset(prepared_audio_dir, prepared_dataset, tmp_path):
@@ -294,18 +276,3 @@ def test_bad_invocations_exit_with_a_message(mixed, tmp_path, capsys):
     proc = subprocess.run([script, str(tmp_path / "nothing*.wav"), "-o", str(tmp_path / "w")],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "no audio files match" in proc.stderr and "Traceback" not in proc.stderr
-
-
-def test_runner_mode_follows_the_job():
-    from ddsp_train.data.pipeline import pipeline_options
-
-    def mode(**kw):
-        return pipeline_options(kw.pop("args", ()), **kw).get_all_options()["direct_running_mode"]
-
-    assert mode(workers=2, total_secs=10) == "in_memory"  # start-up would cost more than it saves
-    assert mode(workers=2, total_secs=600) == "multi_processing"
-    assert mode(workers=1, total_secs=600) == "in_memory"
-    assert mode(workers=2, total_secs=600, parallel="threads") == "multi_threading"
-    assert mode(workers=2, total_secs=600, args=["--direct_running_mode=in_memory"]) == "in_memory"
-    options = pipeline_options(["--direct_num_workers=5"], workers=2, total_secs=600).get_all_options()
-    assert options["direct_num_workers"] == 5

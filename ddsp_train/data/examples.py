@@ -17,10 +17,12 @@ from typing import Iterator, Mapping
 
 import numpy as np
 
-#: Float features of every example, in the dataset's TFRecords.
-FLOAT_FEATURES = ("audio", "f0_hz", "f0_confidence", "loudness_db", "power_db")
+from ddsp_train import dataset_info
+
+#: Float features of every example, in the dataset's TFRecords (:data:`ddsp_train.dataset_info.FEATURE_KEYS`).
+FLOAT_FEATURES = dataset_info.FEATURE_KEYS
 #: Frame-wise float features.
-FRAME_FEATURES = ("f0_hz", "f0_confidence", "loudness_db", "power_db")
+FRAME_FEATURES = dataset_info.FRAME_KEYS
 
 
 def _varint(n: int) -> bytes:

@@ -16,15 +16,15 @@ unless ``sample_rate`` is given.
 from __future__ import annotations
 
 import glob
-import json
 import os
 
 import numpy as np
 
+from ddsp_train import contract, dataset_info
 from ddsp_train.data import examples as ex_lib
 from ddsp_train.errors import UserError
 
-FEATURES = ("audio", "f0_hz", "f0_confidence", "loudness_db", "power_db")
+FEATURES = dataset_info.FEATURE_KEYS
 #: Alternative record keys for each feature (NSynth's f0_and_loudness layout).
 KEY_ALIASES = {
     "audio": ("audio",),
@@ -36,21 +36,9 @@ KEY_ALIASES = {
 
 
 def load_dataset_info(data_dir: str) -> dict:
-    """The ``dataset.json`` of a prepared folder; UserError if the folder is missing or is not one."""
-    if not os.path.isdir(data_dir):
-        raise UserError(f"dataset folder {data_dir} does not exist (make one with ddsp-prepare)")
-    path = os.path.join(data_dir, "dataset.json")
-    if not os.path.isfile(path):
-        raise UserError(f"{data_dir} is not a prepared dataset: it has no dataset.json (make one with ddsp-prepare)")
-    try:
-        with open(path) as f:
-            info = json.load(f)
-    except (OSError, ValueError) as e:
-        raise UserError(f"{path} is not readable JSON: {e}") from None
-    missing = [k for k in ("sample_rate", "frame_rate", "example_secs") if k not in info]
-    if missing:
-        raise UserError(f"{path} lacks {', '.join(missing)}: not written by ddsp-prepare")
-    return info
+    """``DatasetInfo.read(data_dir).to_dict()``: a thin alias kept for ddsp-train (training/trainer.py),
+    which still takes the dict; new code reads :class:`ddsp_train.dataset_info.DatasetInfo`."""
+    return dataset_info.DatasetInfo.read(data_dir).to_dict()
 
 
 def split_files(data_dir: str, split: str) -> list[str]:
@@ -79,12 +67,12 @@ def read_dataset(data_dir: str, *, split: str = "train", sample_rate: int | None
 
     if split not in ("train", "eval"):
         raise UserError(f"split must be 'train' or 'eval', got {split!r}")
-    if os.path.isdir(data_dir) and os.path.isfile(os.path.join(data_dir, "dataset.json")):
-        info = load_dataset_info(data_dir)
-        sample_rate = sample_rate or int(info["sample_rate"])
-        if info.get("splits", {}).get(split, {}).get("examples", 1) == 0:
+    if os.path.isdir(data_dir) and dataset_info.exists(data_dir):
+        info = dataset_info.DatasetInfo.read(data_dir)
+        sample_rate = sample_rate or info.sample_rate
+        if info.splits.get(split, {}).get("examples", 1) == 0:
             raise UserError(f"the {split} split of {data_dir} has no examples (it was prepared with "
-                            f"--eval-fraction {info.get('eval_fraction')}; see its dataset.json)")
+                            f"--eval-fraction {info.eval_fraction}; see its {dataset_info.FILENAME})")
     elif not os.path.isdir(data_dir) and not glob.glob(data_dir):
         raise UserError(f"dataset {data_dir} does not exist (make one with ddsp-prepare)")
     files = split_files(data_dir, split)
@@ -102,7 +90,7 @@ def read_dataset(data_dir: str, *, split: str = "train", sample_rate: int | None
     n_frames = len(first[keys["f0_hz"]])
     spec = {keys[name]: tf.io.FixedLenFeature([n_samples if name == "audio" else n_frames], tf.float32)
             for name in FEATURES if keys[name]}
-    rate = int(sample_rate or 16000)
+    rate = int(sample_rate or contract.SAMPLE_RATE)
     power_hop = None
     if keys["power_db"] is None:
         centred = n_frames > 1 and n_samples % (n_frames - 1) == 0

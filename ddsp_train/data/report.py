@@ -10,6 +10,7 @@ import os
 
 import numpy as np
 
+from ddsp_train import contract
 from ddsp_train.data import examples as ex_lib
 from ddsp_train.dsp.scaling import hz_to_midi
 
@@ -65,7 +66,7 @@ def write_report(data_dir: str, summary: dict, *, filename: str = "report.png") 
     if example is not None:
         sr, fr = summary["sample_rate"], summary["frame_rate"]
         audio = example["audio"]
-        n_fft = 1024 * sr // 16000
+        n_fft = contract.FRAME_SIZE * sr // contract.SAMPLE_RATE  # 64 ms
         hop = n_fft // 4
         pad = np.pad(audio, n_fft // 2)
         idx = np.arange(n_fft)[None, :] + hop * np.arange((len(pad) - n_fft) // hop + 1)[:, None]

@@ -4,7 +4,8 @@ import pytest
 import soundfile as sf
 
 from ddsp_train import audio, synthetic
-from ddsp_train.data import pipeline
+from ddsp_train.data import plan, worker
+from ddsp_train.data.split import Region
 from ddsp_train.pitch import get_tracker
 
 
@@ -14,14 +15,14 @@ def test_chunked_examples_equal_whole_file(tmp_path, method, secs, segment):
     path = tmp_path / "long.wav"
     sf.write(path, np.stack([r.audio, 0.25 * r.audio], axis=1), 44100, subtype="PCM_24")
     info = audio.probe_audio(str(path))
-    config = pipeline.make_config(sample_rate=16000, frame_rate=50, example_secs=2.0, hop_secs=1.0, f0_method=method)
+    config = plan.make_config(sample_rate=16000, frame_rate=50, example_secs=2.0, hop_secs=1.0, f0_method=method)
     n = audio.output_length(info.frames, rate_in=44100, rate_out=16000)
     tracker = get_tracker(method)
 
     def run(segment_secs):
-        items = pipeline.plan_items(0, info, "long.wav", [pipeline.Region("train", 0, n)], config=config,
+        items = plan.plan_items(0, info, "long.wav", [Region("train", 0, n)], config=config,
                                     segment_secs=segment_secs)
-        results = [pipeline.process_item(item, config=config, tracker=tracker) for item in items]
+        results = [worker.process_item(item, config=config, tracker=tracker) for item in items]
         examples = [e for exs, _ in results for e in exs]
         frames = {k: np.concatenate([f[k] for _, f in results]) for k in ("f0_hz", "power_db")}
         return len(items), examples, frames

@@ -1,5 +1,8 @@
 """Labelled audio for training and evaluating the pitch network.
 
+A helper of the scripts (train_pitch_model.py, bench_pitch.py, bench_prepare.py, quality_run.py
+import it from this folder), not part of the installed package.
+
 Every source yields :class:`LabelledClip`: 16 kHz mono audio plus, on a 5 ms grid
 (``GRID_HOP = 80`` samples, grid point ``i`` at sample ``80 i``), the exact f0 (0 = unvoiced) and
 a weight (0 = ambiguous: attacks, releases, reverb tails; never trained on or scored).
