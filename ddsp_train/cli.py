@@ -16,6 +16,7 @@ function; :func:`run` wraps the click command so that
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import io
 import os
@@ -76,7 +77,19 @@ def filter_native_stderr(pattern: re.Pattern = NATIVE_NOISE) -> None:
                 if not pattern.match(line.rstrip(b"\r\n")):
                     os.write(real, line)
 
-    threading.Thread(target=pump, name="native-stderr-filter", daemon=True).start()
+    thread = threading.Thread(target=pump, name="native-stderr-filter", daemon=True)
+    thread.start()
+
+    def drain() -> None:
+        """At exit: put the real stderr back on fd 2 (closing our end of the pipe) and let the
+        filter write what is still in the pipe."""
+        try:
+            os.dup2(real, 2)
+        except OSError:
+            return
+        thread.join(timeout=2.0)
+
+    atexit.register(drain)
     _filter_installed = True
 
 
