@@ -128,3 +128,17 @@ def test_an_unwritable_output_folder_is_refused_before_any_work():
         import shutil
 
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_version_and_help_say_what_is_accepted():
+    from ddsp_train import __version__
+
+    code, stdout, _ = run_in_process(transfer_command, "--version")
+    assert code == 0 and __version__ in stdout
+    code, stdout, _ = run_in_process(transfer_command, "--help")
+    assert code == 0
+    assert "wav, flac, ogg, mp3, aiff" in " ".join(stdout.split())
+    # The examples are printed verbatim, one per line, ready to paste.
+    examples = [line.strip() for line in stdout.splitlines() if line.strip().startswith("ddsp-transfer ")]
+    assert len(examples) >= 4 and any("--midi" in e for e in examples) and any("--overwrite" in e for e in examples)
+    assert "--normalize" in stdout and "--overwrite" in stdout and "44100" in stdout
