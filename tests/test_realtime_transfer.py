@@ -161,4 +161,21 @@ def test_a_one_sample_file_is_one_clear_error(vst, tmp_path):
     code, stdout, stderr = transfer(vst["tflite"], take, "--output", tmp_path / "o.wav")
     lines = stderr.strip().splitlines()
     assert code == 1 and len(lines) == 1 and lines[0].startswith("Error: input") and "too short" in lines[0]
-    assert not (tmp_path / "o.wav").exists()
+    assert not (tmp_path / "o.wav").exists() and "20 ms" in lines[0]
+
+
+def test_a_long_input_shows_progress_with_an_eta_and_a_short_one_does_not(vst, tmp_path, phrase):
+    from ddsp_train.realtime.transfer import PROGRESS_SECS
+
+    take = tmp_path / "long.wav"
+    seconds = PROGRESS_SECS + 1
+    sf.write(take, 0.2 * np.sin(2 * np.pi * 330 * np.arange(int(seconds * 8000)) / 8000), 8000, subtype="PCM_16")
+    code, stdout, stderr = transfer(vst["tflite"], take, "--output", tmp_path / "o.wav", "--f0-method", "yin")
+    assert code == 0, stderr
+    progress = [line for line in stderr.splitlines() if "control model" in line]
+    # Every frame of the input (plus the plugin's latency padding) counted, then 100 %.
+    done = re.search(r"(\d+)/(\d+) frames  100%", progress[-1]) if progress else None
+    assert done and done[1] == done[2] and int(done[1]) >= seconds * 50, stderr
+    assert any("ETA" in line for line in progress)
+    code, _, stderr = transfer(vst["tflite"], phrase, "--output", tmp_path / "short.wav", "--f0-method", "yin")
+    assert code == 0 and "control model" not in stderr

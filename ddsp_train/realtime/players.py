@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from ddsp_train import contract
+from ddsp_train import console, contract
 from ddsp_train import features as feats
 from ddsp_train.dsp.scaling import scale_f0_hz, scale_power_db
 from ddsp_train.errors import UserError
@@ -69,16 +69,23 @@ class TFLitePlayer:
         return causal_features(audio, sample_rate=self.sample_rate, frame_rate=self.frame_rate,
                                frame_size=self.frame_size, tracker=tracker)
 
-    def render(self, perf: Performance, *, reverb: bool) -> np.ndarray:
+    def render(self, perf: Performance, *, reverb: bool, progress: bool = False) -> np.ndarray:
         """Controls frame by frame from a zero state (state fed back), then the synth: the same
         samples as synthesizing each frame's ``hop`` samples as it comes (see ``PluginSynth.render``).
-        A silent frame's amplitude and noise are set to 0; then :func:`reverb.add_reverb`."""
+        A silent frame's amplitude and noise are set to 0; then :func:`reverb.add_reverb`.
+        ``progress`` draws a line with an ETA while the model runs."""
         self.model.reset()
         self.synth.reset()
         f0_scaled = scale_f0_hz(perf.f0_hz.astype(np.float64))
         pw_scaled = scale_power_db(perf.power_db.astype(np.float64))
+        meter = console.Progress(label="  control model", total=len(f0_scaled), unit="frames", enabled=progress)
         t0 = time.perf_counter()
-        frames = [self.model.step(fs, ps) for fs, ps in zip(f0_scaled, pw_scaled)]
+        frames = []
+        for i, (fs, ps) in enumerate(zip(f0_scaled, pw_scaled)):
+            frames.append(self.model.step(fs, ps))
+            if i % 1000 == 0:
+                meter.update(i)
+        meter.close(len(frames))
         t1 = time.perf_counter()
         if frames:
             sounding = 1.0 if perf.silent is None else (~np.asarray(perf.silent, bool))[:, None].astype(np.float64)
@@ -132,9 +139,10 @@ class SavedModelPlayer:
         self._audio = np.asarray(audio, np.float32)
         return perf
 
-    def render(self, perf: Performance, *, reverb: bool) -> np.ndarray:
+    def render(self, perf: Performance, *, reverb: bool, progress: bool = False) -> np.ndarray:
         """The model's audio times a gate: 0 at silent frames, 1 elsewhere, linear between frame
-        centres ``k * hop``."""
+        centres ``k * hop`` (``progress`` is accepted for the same call as the other player; the
+        windows are rendered in one call without a meter)."""
         from ddsp_train.exporting.saved_model import render_long
 
         values = {"f0_hz": perf.f0_hz, "power_db": perf.power_db,

@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from ddsp_train import console, paths
+from ddsp_train import console, contract, paths
 from ddsp_train.errors import UserError
 from ddsp_train.realtime.performance import Performance, auto_adjust_shifts, shifted, silent_frames
 
@@ -32,6 +32,8 @@ MIDI_EXTENSIONS = (".mid", ".midi", ".smf", ".kar")
 MIDI_HEADER = b"MThd"
 #: Output formats: extension -> (soundfile format, subtype).
 OUTPUT_FORMATS = {".wav": ("WAV", "FLOAT"), ".flac": ("FLAC", "PCM_24")}
+#: Inputs at least this long (seconds) show a progress line with an ETA while the model runs.
+PROGRESS_SECS = 60.0
 #: ``normalize`` brings the output's peak to this level (dBFS).
 NORMALIZE_PEAK_DBFS = -1.0
 #: Below this output peak (dBFS) the user is told how to make it louder.
@@ -115,9 +117,10 @@ def normalized(audio: np.ndarray, *, peak_db: float = NORMALIZE_PEAK_DBFS) -> np
 
 
 def transfer_audio(player, audio: np.ndarray, *, sample_rate: int, tracker, pitch_shift: float = 0.0,
-                   gain_db: float = 0.0, auto_adjust: bool = True,
-                   reverb: bool = True) -> tuple[np.ndarray, TransferReport]:
-    """Play mono ``audio`` (at ``sample_rate``) through ``player``; output of the same length and rate."""
+                   gain_db: float = 0.0, auto_adjust: bool = True, reverb: bool = True,
+                   progress: bool = False) -> tuple[np.ndarray, TransferReport]:
+    """Play mono ``audio`` (at ``sample_rate``) through ``player``; output of the same length and rate
+    (``progress``: a line with an ETA while the model runs, for input of :data:`PROGRESS_SECS` or more)."""
     from ddsp_train.audio import resample
 
     started = time.perf_counter()
@@ -135,7 +138,7 @@ def transfer_audio(player, audio: np.ndarray, *, sample_rate: int, tracker, pitc
     octaves, power_shift = (auto_adjust_shifts(perf, player.metadata, pitch_shift=pitch_shift)
                             if auto_adjust else (0.0, 0.0))
     perf = shifted(perf, semitones=pitch_shift + octaves, power_db=power_shift)
-    y = player.render(perf, reverb=reverb)
+    y = player.render(perf, reverb=reverb, progress=progress and len(audio) >= PROGRESS_SECS * sample_rate)
     y = fit_samples(y[lat:], n) * np.float32(10.0 ** (gain_db / 20.0))
     out = fit_samples(resample(y, rate_in=player.sample_rate, rate_out=int(sample_rate)), len(audio))
     report = TransferReport(
@@ -147,9 +150,10 @@ def transfer_audio(player, audio: np.ndarray, *, sample_rate: int, tracker, pitc
 
 
 def render_midi(player, midi_path: str | os.PathLike, *, sample_rate: int, pitch_shift: float = 0.0,
-                gain_db: float = 0.0, reverb: bool = True,
-                bend_range: float = 2.0) -> tuple[np.ndarray, TransferReport]:
-    """Play a MIDI file through ``player`` as the plugin's synth mode does (see :mod:`.midi`);
+                gain_db: float = 0.0, reverb: bool = True, bend_range: float = 2.0,
+                progress: bool = False) -> tuple[np.ndarray, TransferReport]:
+    """Play a MIDI file through ``player`` as the plugin's synth mode does (see :mod:`.midi`;
+    ``progress`` as in :func:`transfer_audio`);
     frames where the envelope is at the -80 dB floor (between and after notes) are silent."""
     from ddsp_train.audio import resample
     from ddsp_train.realtime.midi import midi_features, read_midi_events
@@ -162,7 +166,8 @@ def render_midi(player, midi_path: str | os.PathLike, *, sample_rate: int, pitch
                                silent=silent_frames(power_db)), semitones=pitch_shift, power_db=0.0)
     seconds = (len(f0_hz) - 1) / player.frame_rate
     n = int(round(seconds * player.sample_rate))
-    y = fit_samples(player.render(perf, reverb=reverb), n) * np.float32(10.0 ** (gain_db / 20.0))
+    y = player.render(perf, reverb=reverb, progress=progress and seconds >= PROGRESS_SECS)
+    y = fit_samples(y, n) * np.float32(10.0 ** (gain_db / 20.0))
     out = resample(y, rate_in=player.sample_rate, rate_out=int(sample_rate))
     report = TransferReport(pitch_shift_semitones=pitch_shift, power_shift_db=0.0, frames=len(f0_hz),
                             input_seconds=seconds, seconds_model=player.last_timing.get("model", 0.0),
@@ -220,8 +225,8 @@ def transfer_file(model_path: str | os.PathLike, *, output_path: str | os.PathLi
     not be the input or the model.
     """
     from ddsp_train import audio as audio_lib
-    from ddsp_train.pitch import check_tracker
-    from ddsp_train.realtime.players import check_model_path
+    from ddsp_train.pitch import check_tracker, get_tracker
+    from ddsp_train.realtime.players import check_model_path, load_player
 
     if (input_path is None) == (midi_path is None):
         raise UserError("give either an INPUT audio file or --midi SONG.mid (exactly one)", exit_code=2)
@@ -242,24 +247,23 @@ def transfer_file(model_path: str | os.PathLike, *, output_path: str | os.PathLi
     method = None
     if midi_path is None:
         info = audio_lib.probe_audio(str(input_path))
+        if info.seconds < 1.0 / contract.FRAME_RATE:
+            raise UserError(f"input {input_path} is {info.frames} samples ({info.seconds * 1000:.2g} ms) long: "
+                            f"too short to play; give at least {1000 / contract.FRAME_RATE:g} ms (one frame) of audio")
         method = f0_method or default_f0_method()
         check_tracker(method)
-    player = _load_player(model_path)
+    player = load_player(model_path)
     if midi_path is not None:
         rate = int(sample_rate or MIDI_SAMPLE_RATE)
         out, report = render_midi(player, midi_path, sample_rate=rate, pitch_shift=pitch_shift,
-                                  gain_db=gain_db, reverb=reverb)
+                                  gain_db=gain_db, reverb=reverb, progress=True)
         source = f"MIDI {midi_path}"
     else:
         rate = int(info.sample_rate)
-        if info.frames * player.sample_rate < player.hop * rate:
-            raise UserError(f"input {input_path} is {info.frames} samples ({info.seconds * 1000:.2g} ms) long: "
-                            f"too short to play; give at least {1000 / player.frame_rate:g} ms of audio")
         audio = audio_lib.load_audio(str(input_path), sample_rate=rate)
-        from ddsp_train.pitch import get_tracker
-
         out, report = transfer_audio(player, audio, sample_rate=rate, tracker=get_tracker(method),
-                                     pitch_shift=pitch_shift, gain_db=gain_db, auto_adjust=auto_adjust, reverb=reverb)
+                                     pitch_shift=pitch_shift, gain_db=gain_db, auto_adjust=auto_adjust, reverb=reverb,
+                                     progress=True)
         source = f"{input_path} (pitch: {method})"
     if normalize:
         out = normalized(out)
@@ -271,12 +275,6 @@ def transfer_file(model_path: str | os.PathLike, *, output_path: str | os.PathLi
                           source=source, model=f"{player.kind} {model_path}",
                           reverb=player.reverb_name if reverb else "off", auto_adjusted=auto_adjust and midi_path is None,
                           report=report)
-
-
-def _load_player(model_path):
-    from ddsp_train.realtime.players import load_player
-
-    return load_player(model_path)
 
 
 def _write(output_path: pathlib.Path, out: np.ndarray, rate: int) -> None:
