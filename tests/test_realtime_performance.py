@@ -90,7 +90,8 @@ def test_mixed_range_training_clips_play_back_unshifted():
         n = min(len(f0), len(power))
         recordings.append({"f0_hz": f0[:n], "f0_confidence": conf[:n], "power_db": power[:n], "loudness_db": power[:n]})
         phrases.append(audio)
-    stats = compute_statistics(recordings, frame_rate=50, example_secs=4.0, voiced_threshold=tracker_voiced_threshold("yin"))
+    stats = compute_statistics(recordings, frame_rate=50, example_secs=4.0,
+                               voiced_threshold=tracker_voiced_threshold("yin"))
     meta = {k: stats[k] for k in META}
     # The trained range spans the registers (2 octaves here), not only their middle.
     assert hz_to_midi(meta["mean_max_pitch_note_hz"]) - hz_to_midi(meta["mean_min_pitch_note_hz"]) >= 24

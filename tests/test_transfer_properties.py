@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from export_support import run_in_process, trained_vst_export
 from ddsp_train.transfer import command as transfer_command
 
-OUTPUTS = ["new", "new", "new", "nested_new", "existing", "nested_new", "under_file", "is_input", "is_model", "folder", "bad_suffix",
-           "inside_saved_model"]
+#: Output kinds; "new" three times so that real renders are frequent.
+OUTPUTS = ["new", "new", "new", "nested_new", "existing", "under_file", "is_input", "is_model", "folder",
+           "bad_suffix", "inside_saved_model"]
 
 
 @pytest.fixture(scope="module")

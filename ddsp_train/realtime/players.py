@@ -129,7 +129,8 @@ class SavedModelPlayer:
         self.inputs = list(self.info["inputs"])
         self.hop = feats.hop_size(sample_rate=self.sample_rate, frame_rate=self.frame_rate)
         self.latency_samples = 0
-        self.reverb_name = "learned (in the SavedModel)" if self.info.get("has_reverb", True) else "none (the model has none)"
+        has_reverb = self.info.get("has_reverb", True)
+        self.reverb_name = "learned (in the SavedModel)" if has_reverb else "none (the model has none)"
         self.last_timing = {}
         self._audio = None
 
@@ -162,7 +163,8 @@ class SavedModelPlayer:
                           overlap_frames=int(round(self.overlap_secs * self.frame_rate)))
         if perf.silent is not None and len(out):
             sounding = (~np.asarray(perf.silent, bool)).astype(np.float64)
-            out = (out * np.interp(np.arange(len(out)) / self.hop, np.arange(len(sounding)), sounding)).astype(np.float32)
+            gate = np.interp(np.arange(len(out)) / self.hop, np.arange(len(sounding)), sounding)
+            out = (out * gate).astype(np.float32)
         self.last_timing = {"model": time.perf_counter() - t0, "synth": 0.0}
         return out
 

@@ -271,10 +271,10 @@ def transfer_file(model_path: str | os.PathLike, *, output_path: str | os.PathLi
     say(f"  {report.frames} frames: features {report.seconds_features:.2f} s, model {report.seconds_model:.2f} s, "
         f"synth {report.seconds_synth:.2f} s")
     _level_notes(out, output_path=output_path, say=say)
-    return TransferResult(output_path=output_path, sample_rate=rate, seconds=len(out) / rate, peak_dbfs=peak_dbfs(out),
-                          source=source, model=f"{player.kind} {model_path}",
-                          reverb=player.reverb_name if reverb else "off", auto_adjusted=auto_adjust and midi_path is None,
-                          report=report)
+    return TransferResult(output_path=output_path, sample_rate=rate, seconds=len(out) / rate,
+                          peak_dbfs=peak_dbfs(out), source=source, model=f"{player.kind} {model_path}",
+                          reverb=player.reverb_name if reverb else "off",
+                          auto_adjusted=auto_adjust and midi_path is None, report=report)
 
 
 def _write(output_path: pathlib.Path, out: np.ndarray, rate: int) -> None:
@@ -300,5 +300,6 @@ def _level_notes(out: np.ndarray, *, output_path: pathlib.Path, say: console.Say
             f"by about {NORMALIZE_PEAK_DBFS - peak:.0f} dB.")
     elif peak > 0:
         kept = ("it is written as float, lower --gain-db (or pass --normalize) to avoid clipping elsewhere"
-                if output_path.suffix.lower() == ".wav" else "the 24-bit FLAC clips it: lower --gain-db or pass --normalize")
+                if output_path.suffix.lower() == ".wav"
+                else "the 24-bit FLAC clips it: lower --gain-db or pass --normalize")
         say(f"Warning: the output peaks above full scale ({10 ** (peak / 20):.2f}); {kept}.")
