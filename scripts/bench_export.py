@@ -68,7 +68,8 @@ def main(model_dir, data_dir, seconds, f0_methods, calls, repeats, json_path):
     from ddsp_train import synthetic
     from ddsp_train.exporting.selfcheck import time_calls
     from ddsp_train.pitch import available_trackers, get_tracker
-    from ddsp_train.realtime.player import load_player, transfer_audio
+    from ddsp_train.realtime.players import load_player
+    from ddsp_train.realtime.transfer import transfer_audio
 
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="bench-export-"))
     started = time.perf_counter()
@@ -100,10 +101,10 @@ def main(model_dir, data_dir, seconds, f0_methods, calls, repeats, json_path):
     melody = synthetic.demo_phrase(seconds=seconds, seed=1, timbre="flute", sample_rate=44100,
                                    low_midi=60, high_midi=76)
     from ddsp_train.exporting import feature_model
-    from ddsp_train.realtime.player import resample
+    from ddsp_train.audio import resample
 
     features = feature_model.convert_feature_model()
-    check = feature_model.check_feature_model(features, resample(melody.audio, from_rate=44100, to_rate=16000),
+    check = feature_model.check_feature_model(features, resample(melody.audio, rate_in=44100, rate_out=16000),
                                               max_frames=calls)
     figures["features_tflite_bytes"] = len(features)
     figures["features_latency_us_median"] = round(check.latency_us_median, 1)

@@ -1,15 +1,9 @@
-"""The real-time pieces against closed forms: plugin-like synth, MIDI features, causal frames,
-auto-adjust, the SavedModel's window cross-fade, the metadata zip."""
-import io
-import json
-import zipfile
-
+"""The plugin-like synth (realtime/synth.py) and the MIDI features (realtime/midi.py) against closed forms."""
 import numpy as np
 import pytest
 
 from ddsp_train.dsp.scaling import midi_to_hz
-from ddsp_train.realtime.midi import ADSR, MidiEvent, midi_features, read_midi_events
-from ddsp_train.realtime.player import Performance, auto_adjust_shifts, causal_frames
+from ddsp_train.realtime.midi import ADSR, midi_features, read_midi_events
 from ddsp_train.realtime.synth import PluginSynth
 
 SR, HOP = 16000, 320
@@ -57,31 +51,6 @@ def test_flat_noise_magnitudes_give_delayed_white_noise_continuous_across_blocks
     np.testing.assert_allclose(out, expected, atol=1e-5)
 
 
-def test_causal_frames_hold_the_last_1024_samples():
-    x = np.arange(1, 5001, dtype=np.float32)
-    frames = causal_frames(x, frame_size=1024, hop=HOP)
-    assert frames.shape == (5000 // HOP + 1, 1024)
-    assert not frames[0].any()
-    for k in (1, 3, 4, 10, 15):
-        end = k * HOP
-        expected = np.concatenate([np.zeros(max(0, 1024 - end)), x[max(0, end - 1024):end]])
-        np.testing.assert_array_equal(frames[k], expected)
-
-
-def test_auto_adjust_shifts_whole_octaves_and_centres_the_power():
-    meta = {"mean_min_pitch_note_hz": float(midi_to_hz(55.0)), "mean_max_pitch_note_hz": float(midi_to_hz(79.0)),
-            "mean_min_power_note": -40.0, "mean_max_power_note": -10.0}
-    n = 200
-    power = np.linspace(-60.0, -40.0, n).astype(np.float32)
-    perf = Performance(f0_hz=np.full(n, midi_to_hz(40.0), np.float32), power_db=power,
-                       confidence=np.ones(n, np.float32))
-    octaves, db = auto_adjust_shifts(perf, meta)
-    lo, hi = np.percentile(power, [5, 95])
-    assert octaves == 24.0  # centre 67 - 40 = 27 semitones -> 2 octaves
-    assert db == pytest.approx(-25.0 - 0.5 * (lo + hi))
-    assert auto_adjust_shifts(perf, meta, pitch_shift=24.0)[0] == 0.0
-
-
 def test_midi_features_last_note_wins_with_bends_and_adsr(tmp_path):
     import mido
 
@@ -126,51 +95,11 @@ def test_midi_without_notes_is_a_clear_error(tmp_path):
     song.save(path)
     with pytest.raises(UserError, match="has no notes"):
         read_midi_events(path)
-    assert MidiEvent(0.0, "on").velocity == 0
-
-
-def test_saved_model_windows_cross_fade_to_unity():
-    import tensorflow as tf
-
-    from ddsp_train.exporting.saved_model import render_long
-
-    n_frames, hop = 21, 10
-
-    def model(f0_hz):  # a stand-in signature: a constant 1 over its window
-        return {"audio": tf.ones([1, (n_frames - 1) * hop])}
-
-    frames = 97
-    out = render_long(model, {"f0_hz": np.full(frames, 100.0)}, n_frames=n_frames, hop=hop, overlap_frames=6)
-    assert out.shape == ((frames - 1) * hop,)
-    np.testing.assert_allclose(out, 1.0, atol=1e-6)
-
-
-def test_metadata_zip_is_appended_and_readable():
-    from ddsp_train.exporting.metadata import append_metadata, build_metadata, read_metadata
-
-    info = {"sample_rate": 16000, "frame_rate": 50, "statistics": {
-        "mean_min_pitch_note": 55.0, "mean_max_pitch_note": 79.0, "mean_min_pitch_note_hz": 196.0,
-        "mean_max_pitch_note_hz": 783.99, "mean_min_power_note": -40.0, "mean_max_power_note": -12.5}}
-    meta = build_metadata(dataset_info=info, num_harmonics=60, num_noise_amps=65)
-    content = append_metadata(b"\x00" * 100, meta)
-    assert content[:100] == b"\x00" * 100
-    with zipfile.ZipFile(io.BytesIO(content)) as z:
-        assert z.namelist() == ["metadata.json"]
-        assert json.loads(z.read("metadata.json")) == meta == read_metadata(content)
-    assert meta["mean_max_power_note"] == -12.5 and meta["frame_size"] == 1024
-
-
-def test_room_reverb_is_dry_plus_wet_convolution_with_a_decaying_unit_energy_response():
-    from ddsp_train.realtime.player import room_reverb
-
-    x = np.zeros(3000, np.float32)
-    x[0] = 1.0  # an impulse returns (1 - wet) delta + wet * h
-    y = room_reverb(x, sample_rate=1000, seconds=1.0, wet=0.25, seed=2)
-    h = (y - 0.75 * x) / 0.25
-    assert np.sum(h[:1000] ** 2) == pytest.approx(1.0, rel=1e-4) and np.abs(h[1000:]).max() < 1e-6
-    early, late = np.sum(h[:100] ** 2), np.sum(h[900:1000] ** 2)
-    assert late < 1e-3 * early  # 60 dB of decay over the second
-    np.testing.assert_allclose(room_reverb(x, sample_rate=1000, wet=0.0), x, atol=1e-7)
+    # A note-on of velocity 0 is a note-off: a file of only those has no notes either.
+    song.tracks[0].append(mido.Message("note_on", note=60, velocity=0, time=10))
+    song.save(path)
+    with pytest.raises(UserError, match="has no notes"):
+        read_midi_events(path)
 
 
 def test_whole_sequence_render_equals_frame_by_frame():

@@ -13,13 +13,17 @@ tracker's own threshold). The rules, also written into ``dataset.json`` (:data:`
   frames of one recording whose neighbouring pitches differ by less than 1 semitone (a larger
   step starts a new note), at least ``MIN_NOTE_SECS`` long. Each note has a pitch (median MIDI
   of its frames) and a power (mean power_db of its frames).
-- Per-note ranges: each recording is cut into consecutive non-overlapping windows of
-  ``example_secs`` (like ddsp's examples); in each window holding a note, take the lowest and
-  highest note pitch and note power (notes belong to the window where they start).
-  ``mean_min_pitch_note`` is the mean over windows of the lowest note pitch (MIDI), and
-  likewise ``mean_max_pitch_note``, ``mean_min_power_note``, ``mean_max_power_note`` (dB);
-  ``*_hz`` are the MIDI means converted to Hz. This follows ddsp's ``compute_dataset_statistics``
-  (mean over examples of the per-example min/max over note frames) with notes instead of frames.
+- Per-note ranges: the trained range is where the set's notes lie, trimmed of strays. With each
+  note weighted by its length (frames), ``mean_min_pitch_note`` is the 5th and
+  ``mean_max_pitch_note`` the 95th weighted percentile of the note pitches (MIDI), and likewise
+  ``mean_min_power_note`` / ``mean_max_power_note`` of the note powers (dB); ``*_hz`` are the
+  MIDI values converted to Hz. The names are ddsp's (and the plugin reads them), whose
+  ``compute_dataset_statistics`` takes the mean over examples of each example's min/max. That
+  mean equals the range of a set played in one register, but for a mixed-range set (phrases in
+  different registers) it collapses to the middle: phrases spanning 102-788 Hz gave 226-352 Hz,
+  and auto-adjust then moved the model's own training clips by an octave. The percentiles
+  cover every register the model was trained on. ``note_windows`` still counts the
+  ``example_secs`` windows (notes assigned by onset) that hold a note.
 """
 from __future__ import annotations
 
@@ -34,13 +38,15 @@ NOTE_STEP_SEMITONES = 1.0
 NOTE_POWER_FLOOR_DB = -60.0
 NOTE_POWER_BELOW_Q95_DB = 40.0
 QUANTILES = (5, 25, 50, 75, 95)
+#: The per-note range: these weighted percentiles of the notes' pitches and powers.
+RANGE_PERCENTILES = (5, 95)
 
 NOTE_RULE = (
     "note frames: f0_confidence >= voiced_threshold and power_db >= max(-60, q95(voiced power) - 40); "
     "notes: maximal runs of note frames of one recording with neighbouring pitch steps < 1 semitone, "
-    f">= {MIN_NOTE_SECS} s; note pitch = median MIDI, note power = mean power_db; per-note ranges = mean "
-    "over consecutive non-overlapping example_secs windows (notes assigned by onset) of the window's "
-    "lowest/highest note pitch and power")
+    f">= {MIN_NOTE_SECS} s; note pitch = median MIDI, note power = mean power_db; per-note ranges = the "
+    f"{RANGE_PERCENTILES[0]}th..{RANGE_PERCENTILES[1]}th percentiles of note pitch and power, each note "
+    "weighted by its length")
 
 
 def _summary(x: np.ndarray) -> dict:
@@ -53,6 +59,16 @@ def _quantiles(x: np.ndarray) -> dict:
     if len(x) == 0:
         return {}
     return {f"q{q:02d}": float(v) for q, v in zip(QUANTILES, np.percentile(x, QUANTILES))}
+
+
+def weighted_percentile(values, weights, q: float) -> float:
+    """The smallest value whose cumulative weight share reaches ``q / 100`` (values sorted
+    ascending): ``v_(i)`` for the first ``i`` with ``sum_{j <= i} w_(j) >= q / 100 * sum w``."""
+    values, weights = np.asarray(values, np.float64), np.asarray(weights, np.float64)
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    i = int(np.searchsorted(cumulative, q / 100.0 * cumulative[-1] - 1e-9 * cumulative[-1]))
+    return float(values[order][min(i, len(values) - 1)])
 
 
 def find_notes(f0_hz: np.ndarray, note_frame: np.ndarray, *, frame_rate: float) -> list[tuple[int, int]]:
@@ -78,23 +94,15 @@ def compute_statistics(recordings: Iterable[dict], *, frame_rate: float, example
     q95 = float(np.percentile(voiced_power, 95)) if len(voiced_power) else 0.0
     power_floor = max(NOTE_POWER_FLOOR_DB, q95 - NOTE_POWER_BELOW_Q95_DB)
     window = max(1, int(round(example_secs * frame_rate)))
-    lows, highs, quiet, loud = [], [], [], []
-    n_notes = 0
+    pitches, powers, lengths, windows = [], [], [], 0
     for r in recordings:
         note_frame = (r["f0_confidence"] >= voiced_threshold) & (r["power_db"] >= power_floor)
         notes = find_notes(r["f0_hz"], note_frame, frame_rate=frame_rate)
-        n_notes += len(notes)
-        by_window: dict[int, list[tuple[float, float]]] = {}
         for a, b in notes:
-            pitch = float(np.median(hz_to_midi(r["f0_hz"][a:b])))
-            power = float(np.mean(r["power_db"][a:b]))
-            by_window.setdefault(a // window, []).append((pitch, power))
-        for items in by_window.values():
-            pitches, powers = zip(*items)
-            lows.append(min(pitches))
-            highs.append(max(pitches))
-            quiet.append(min(powers))
-            loud.append(max(powers))
+            pitches.append(float(np.median(hz_to_midi(r["f0_hz"][a:b]))))
+            powers.append(float(np.mean(r["power_db"][a:b])))
+            lengths.append(b - a)
+        windows += len({a // window for a, _ in notes})
     f0_voiced = cat["f0_hz"][voiced]
     stats = {
         "frames": int(len(voiced)),
@@ -105,14 +113,17 @@ def compute_statistics(recordings: Iterable[dict], *, frame_rate: float, example
         "loudness_db": _summary(cat["loudness_db"]),
         "power_db_quantiles": _quantiles(voiced_power),
         "loudness_db_quantiles": _quantiles(cat["loudness_db"][voiced]),
-        "notes": n_notes,
-        "note_windows": len(lows),
+        "notes": len(pitches),
+        "note_windows": windows,
         "note_power_floor_db": power_floor,
         "note_rule": NOTE_RULE,
     }
-    for name, values, to_hz in (("mean_min_pitch_note", lows, True), ("mean_max_pitch_note", highs, True),
-                                ("mean_min_power_note", quiet, False), ("mean_max_power_note", loud, False)):
-        value = float(np.mean(values)) if values else None
+    low, high = RANGE_PERCENTILES
+    for name, values, q, to_hz in (("mean_min_pitch_note", pitches, low, True),
+                                   ("mean_max_pitch_note", pitches, high, True),
+                                   ("mean_min_power_note", powers, low, False),
+                                   ("mean_max_power_note", powers, high, False)):
+        value = weighted_percentile(values, lengths, q) if values else None
         stats[name] = value
         if to_hz:
             stats[name + "_hz"] = float(midi_to_hz(value)) if value is not None else None

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ddsp_train.dsp.fir import PLUGIN_TAPS, frequency_sampling_fir
+from ddsp_train import contract
+from ddsp_train.dsp.fir import frequency_sampling_fir
 
 
 class PluginSynth:
@@ -29,7 +30,8 @@ class PluginSynth:
     samples; ``render(...)`` runs whole control sequences ``[T, n]`` and returns ``T * hop``.
     """
 
-    def __init__(self, *, sample_rate: int = 16000, hop: int = 320, noise_taps: int = PLUGIN_TAPS, seed: int = 0):
+    def __init__(self, *, sample_rate: int = contract.SAMPLE_RATE, hop: int = contract.HOP,
+                 noise_taps: int = contract.NOISE_TAPS, seed: int = 0):
         if sample_rate <= 0 or hop <= 0:
             raise ValueError(f"sample_rate and hop must be positive, got {sample_rate}, {hop}")
         if hop < noise_taps - 1:
