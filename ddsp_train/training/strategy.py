@@ -14,9 +14,9 @@ import dataclasses
 import json
 import os
 
-import click
 import tensorflow as tf
 
+from ddsp_train import console
 from ddsp_train.errors import UserError
 
 STRATEGIES = ("auto", "mirrored", "multiworker")
@@ -89,9 +89,9 @@ def choose(*, strategy: str = "auto", xla: bool | None = None, mixed_precision: 
                      xla=on_gpu if xla is None else bool(xla), mixed_precision_policy=policy, worker=worker)
 
 
-def announce(placement: Placement) -> None:
+def announce(placement: Placement, *, say: console.Say = console.stderr) -> None:
     """Say once where training runs."""
     extras = [f"XLA {'on' if placement.xla else 'off'}"]
     if placement.mixed_precision_policy:
         extras.append(f"mixed precision {placement.mixed_precision_policy} (DSP in float32)")
-    click.echo(f"Training on {placement.description}; {', '.join(extras)}.", err=True)
+    say(f"Training on {placement.description}; {', '.join(extras)}.")
