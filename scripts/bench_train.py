@@ -56,8 +56,8 @@ def run_variant(config: str, variant: str, steps: int) -> dict:
 
     info = DatasetInfo(sample_rate=SAMPLE_RATE, frame_rate=FRAME_RATE, example_secs=SECONDS)
     placement = strategy.choose(strategy="auto", **VARIANTS[variant])
-    bindings = ([f"{name}.dtype = '{placement.mixed_precision_policy}'" for name in checkpoints.mixed_precision_layers()]
-                if placement.mixed_precision_policy else [])
+    policy = placement.mixed_precision_policy
+    bindings = [f"{name}.dtype = '{policy}'" for name in checkpoints.mixed_precision_layers()] if policy else []
     gin_config.parse(config_files=[gin_config.resolve_config(config)], bindings=bindings, dataset_info=info)
     model = gin_config.build_model(dataset_info=info)
     train = Trainer(model=model, optimizer=optimizer.make_optimizer(), placement=placement)

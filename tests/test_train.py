@@ -192,9 +192,18 @@ def test_multiworker_needs_a_cluster(prepared_dataset, tmp_path, capsys, monkeyp
     assert "TF_CONFIG is not valid JSON" in run_cli([*base, "--strategy", "auto"], capsys)
 
 
-def test_help_shows_an_example():
+def test_help_shows_copy_paste_examples_and_the_version():
     from click.testing import CliRunner
 
-    result = CliRunner().invoke(command, ["--help"])
+    from ddsp_train import __version__
+    from ddsp_train.train import EXAMPLES
+
+    result = CliRunner().invoke(command, ["--help"], terminal_width=80)
     assert result.exit_code == 0
-    assert "Examples:" in result.output and "ddsp-train --data" in result.output and "--config" in result.output
+    assert "Examples:" in result.output and "A dataset folder written by ddsp-prepare" in result.output
+    lines = result.output.splitlines()
+    for example in EXAMPLES:  # each on one line, unwrapped, as a shell takes it
+        assert f"    {example}" in lines
+    assert "--steps 30000" in EXAMPLES[0]  # the library's default, not a copy
+    version = CliRunner().invoke(command, ["--version"])
+    assert version.exit_code == 0 and __version__ in version.output

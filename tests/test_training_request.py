@@ -37,10 +37,10 @@ sys.exit(code)
 """
 
 
-def run_child(*args):
+def run_child(*args, env=None):
     """Run ddsp-train's main in a child; ``(exit code, stderr lines without the TF marker, tf imported)``."""
     result = subprocess.run([sys.executable, "-c", CHILD, *map(str, args)], capture_output=True, text=True,
-                            env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=120)
+                            env=dict(os.environ, PYTHONPATH=str(REPO), **(env or {})), timeout=120)
     lines = result.stderr.strip().splitlines()
     assert lines and lines[-1] in ("NO_TF", "TF_IMPORTED"), result.stderr
     return result.returncode, lines[:-1], lines[-1] == "TF_IMPORTED"
@@ -54,8 +54,8 @@ def dataset(prepared_dataset, tmp_path_factory):
     return copy
 
 
-def refused_fast(*args, expect):
-    code, lines, tf_imported = run_child(*args)
+def refused_fast(*args, expect, env=None):
+    code, lines, tf_imported = run_child(*args, env=env)
     assert code != 0 and not tf_imported, (code, lines)
     assert len(lines) == 1 and lines[0].startswith("Error: ") and "Traceback" not in lines[0], lines
     assert expect in lines[0], lines
@@ -82,6 +82,8 @@ def test_argument_and_path_errors_come_before_tensorflow(dataset, tmp_path):
     refused_fast(*good, "--gin-param", "RnnFcDecoder.ch=abc", expect="'abc' is not a value for RnnFcDecoder.ch")
     refused_fast(*good, "--gin-param", "RnnFcDecoder.ch = (64,", expect="unclosed bracket")
     refused_fast(*good, "--gin-param", "RnnFcDecoder.ch", expect="is not a binding")
+    refused_fast(*good, "--strategy", "multiworker", expect="needs TF_CONFIG", env={"TF_CONFIG": ""})
+    refused_fast(*good, expect="TF_CONFIG is not valid JSON", env={"TF_CONFIG": "{not json"})
     code, lines, tf_imported = run_child(*good, "--steps", "abc")
     assert code == 2 and not tf_imported and any("'abc' is not a valid integer" in line for line in lines)
     assert not (tmp_path / "model").exists()

@@ -58,7 +58,8 @@ def test_a_run_with_nothing_to_do_writes_nothing(trained, prepared_dataset, tmp_
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == ["Already trained to step 1 (--steps 1); nothing to do.", "NO_TF"]
     evaluation = json.loads((model_dir / "eval.json").read_text())
-    assert result.stdout == f"Done: step 1, eval spectral loss {evaluation['spectral_loss']:.4f}; model in {model_dir}\n"
+    loss = evaluation["spectral_loss"]
+    assert result.stdout == f"Done: step 1, eval spectral loss {loss:.4f}; model in {model_dir}\n"
     assert folder_state(model_dir) == before  # eval.json not rewritten, nothing else either
 
 

@@ -84,14 +84,14 @@ class CheckpointManager:
                 status.expect_partial()  # A model-only load leaves the optimizer's values unused.
             except Exception as e:  # noqa: BLE001 (a corrupt file fails in many ways: OpError, IndexError, ...)
                 reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                problems.append(f"{path.name}: {reason}")
-                self.say(f"Warning: checkpoint {path} is unreadable ({reason[:200]}); trying the previous one.")
+                problems.append((path, reason))
                 continue
+            for skipped, reason in problems:  # said only when an older one could be read
+                self.say(f"Warning: checkpoint {skipped} is unreadable ({reason[:200]}); using the previous one.")
             return found_step
-        raise UserError(f"none of the checkpoints in {checkpoint_dir(self.read_dir)} can be read "
-                        f"({'; '.join(p[:200] for p in problems)}). Were they written with another config "
-                        "(ddsp-train --config / --gin-param)? Train with that config, or move the folder away "
-                        "to start over.")
+        raise UserError(f"none of the {len(problems)} checkpoints in {checkpoint_dir(self.read_dir)} can be read "
+                        f"({problems[0][1][:120]}); were they written with another --config or --gin-param? "
+                        "Resume with the ones it was trained with, or use a new --model-dir")
 
 
 def mixed_precision_layers() -> list[str]:

@@ -4,7 +4,8 @@
 :class:`Request` or raises a one-line UserError: numbers out of range, a missing folder or one
 that is not a dataset (``DatasetInfo.read``), a model folder that is the dataset, inside it or
 holds it, that ddsp-train did not write, that lies under a file or cannot be written, a resume
-with another recipe or frame grid, an unknown ``--config``, a ``--gin-param`` gin cannot parse.
+with another recipe or frame grid, an unknown ``--config``, a ``--gin-param`` gin cannot parse, a
+``TF_CONFIG`` that is not a cluster description.
 It takes well under a second (measured by the tests: the refusal happens before ``tensorflow``
 is imported), instead of the 8-18 s that importing TensorFlow takes.
 """
@@ -18,9 +19,9 @@ from typing import Sequence
 from ddsp_train import paths
 from ddsp_train.dataset_info import DatasetInfo
 from ddsp_train.errors import UserError
-from ddsp_train.training import gin_config, model_dir as model_dir_lib
+from ddsp_train.training import gin_config, model_dir as model_dir_lib, strategy as strategy_lib
 
-STRATEGIES = ("auto", "mirrored", "multiworker")
+STRATEGIES = strategy_lib.STRATEGIES
 SEED_LIMIT = 2 ** 32
 
 
@@ -42,7 +43,8 @@ class Request:
 def check_numbers(*, steps: int, batch_size: int, save_every: int, eval_every: int,
                   learning_rate: float | None, seed: int | None, strategy: str) -> None:
     """Refuse counts below 1, a learning rate that is not a positive finite number, a seed
-    outside ``0 .. 2**32 - 1`` and an unknown strategy, naming the option and the value."""
+    outside ``0 .. 2**32 - 1``, an unknown strategy or a bad ``TF_CONFIG``, naming the option and
+    the value."""
     for name, value in (("steps", steps), ("batch_size", batch_size), ("save_every", save_every),
                         ("eval_every", eval_every)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -52,8 +54,7 @@ def check_numbers(*, steps: int, batch_size: int, save_every: int, eval_every: i
         raise UserError(f"--learning-rate must be a number > 0 (e.g. 3e-4), got {learning_rate}", exit_code=2)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < SEED_LIMIT):
         raise UserError(f"--seed must be a whole number in 0..{SEED_LIMIT - 1}, got {seed}", exit_code=2)
-    if strategy not in STRATEGIES:
-        raise UserError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}", exit_code=2)
+    strategy_lib.check_environment(strategy)
 
 
 def normalise_config(name_or_path: str) -> tuple[str, pathlib.Path]:
