@@ -103,7 +103,11 @@ def test_the_model_folder_must_not_be_the_dataset_nor_foreign(dataset, tmp_path)
     refused_fast(*data, tmp_path / "a_file", expect="exists and is not a folder")
     refused_fast(*data, tmp_path / "a_file" / "model", expect="is a file, not a folder")
     assert (foreign / "notes.txt").read_text() == "mine" and sorted(os.listdir(foreign)) == ["notes.txt"]
-    assert tree_hash(dataset) == before
+    # Another dataset has a dataset.json too, but not a model folder's copy: training would overwrite it.
+    other = tmp_path / "other_dataset"
+    shutil.copytree(dataset, other)
+    refused_fast(*data, other, expect="is a dataset folder (its dataset.json was written by ddsp-prepare)")
+    assert tree_hash(other) == before and tree_hash(dataset) == before
 
 
 def refused_as(user, args):
@@ -194,11 +198,12 @@ def playground(dataset, tmp_path_factory):
     (root / "recordings" / "take.wav").write_bytes(b"RIFF")
     (root / "foreign").mkdir()
     (root / "foreign" / "notes.txt").write_text("mine")
+    shutil.copytree(dataset, root / "other_dataset")
     data = {"missing": root / "missing", "file": root / "file", "empty": root / "empty",
             "not_dataset": root / "recordings", "dataset": dataset}
     models = {"equal": dataset, "inside": dataset / "sub" / "model", "holds": dataset.parent,
               "foreign": root / "foreign", "under_file": root / "file" / "model", "is_file": root / "file",
-              "new": root / "new_model"}
+              "other_dataset": root / "other_dataset", "new": root / "new_model"}
     return root, data, models
 
 
@@ -207,7 +212,8 @@ NUMBER = st.one_of(st.integers(-10 ** 12, 10 ** 12).map(str), st.sampled_from(["
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.sampled_from(["missing", "file", "empty", "not_dataset", "dataset"]),
-       model=st.sampled_from(["equal", "inside", "holds", "foreign", "under_file", "is_file", "new"]),
+       model=st.sampled_from(["equal", "inside", "holds", "foreign", "under_file", "is_file", "other_dataset",
+                              "new"]),
        options=st.lists(st.tuples(st.sampled_from(["--steps", "--batch-size", "--save-every", "--eval-every",
                                                    "--seed", "--learning-rate"]), NUMBER), max_size=3),
        config=st.one_of(st.none(), st.sampled_from(["tiny", "vst", "nope", "../x.gin", ""]), st.text(max_size=8)),
@@ -232,7 +238,7 @@ def test_random_arguments_never_trace_back_nor_touch_the_dataset(playground, dat
     assert exit_info.value.code not in (0, None), err.getvalue()
     text = err.getvalue()
     assert "Traceback" not in text and text.strip(), text
-    assert tree_hash(dataset) == before
+    assert tree_hash(dataset) == before and tree_hash(models["other_dataset"]) == before
     assert not models["new"].exists() and sorted(os.listdir(models["foreign"])) == ["notes.txt"]
 
 

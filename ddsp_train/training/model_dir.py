@@ -122,6 +122,20 @@ def choose_recipe(model_dir: pathlib.Path, *, configs: Sequence[str] | None, gin
 
 
 # ------------------------------------------------------------------------------- the folder
+def check_not_a_dataset(model_dir: pathlib.Path) -> None:
+    """Refuse a dataset folder as MODEL_DIR: its ``dataset.json`` (unlike a model folder's copy)
+    has no ``data_dir``, and nothing else of ddsp-train's is there; training would overwrite it."""
+    if not dataset_info_lib.exists(model_dir) or any((model_dir / m).exists() for m in MARKERS[:2] + (RECIPE,)):
+        return
+    try:
+        is_copy = DatasetInfo.read(model_dir).data_dir is not None
+    except UserError:
+        is_copy = False
+    if not is_copy:
+        raise UserError(f"--model-dir {model_dir} is a dataset folder (its {dataset_info_lib.FILENAME} was written "
+                        "by ddsp-prepare); nothing in it is changed: choose a new or empty folder", exit_code=2)
+
+
 def check_same_grid(model_dir: pathlib.Path, info: DatasetInfo, *, data_dir: pathlib.Path) -> None:
     """Refuse resuming a model trained on another frame grid than ``info``'s."""
     if not (dataset_info_lib.exists(model_dir) and list_checkpoints(model_dir)):

@@ -34,17 +34,17 @@ class Request:
     info: DatasetInfo
     recipe: model_dir_lib.Recipe
     config_files: tuple[pathlib.Path, ...]
-    #: The outermost folder this run creates (removed again if it fails), None if it exists.
+    #: The outermost folder this run creates (removed again if it fails), None if it exists or
+    #: the run is one worker of a cluster (the folder is shared with the others).
     created: pathlib.Path | None
     #: The step of the newest checkpoint in ``model_dir`` (None: a new model).
     latest_step: int | None
 
 
 def check_numbers(*, steps: int, batch_size: int, save_every: int, eval_every: int,
-                  learning_rate: float | None, seed: int | None, strategy: str) -> None:
+                  learning_rate: float | None, seed: int | None) -> None:
     """Refuse counts below 1, a learning rate that is not a positive finite number, a seed
-    outside ``0 .. 2**32 - 1``, an unknown strategy or a bad ``TF_CONFIG``, naming the option and
-    the value."""
+    outside ``0 .. 2**32 - 1``, naming the option and the value."""
     for name, value in (("steps", steps), ("batch_size", batch_size), ("save_every", save_every),
                         ("eval_every", eval_every)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -54,7 +54,6 @@ def check_numbers(*, steps: int, batch_size: int, save_every: int, eval_every: i
         raise UserError(f"--learning-rate must be a number > 0 (e.g. 3e-4), got {learning_rate}", exit_code=2)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < SEED_LIMIT):
         raise UserError(f"--seed must be a whole number in 0..{SEED_LIMIT - 1}, got {seed}", exit_code=2)
-    strategy_lib.check_environment(strategy)
 
 
 def normalise_config(name_or_path: str) -> tuple[str, pathlib.Path]:
@@ -73,7 +72,8 @@ def check(*, data_dir: str | pathlib.Path, model_dir: str | pathlib.Path, config
           strategy: str) -> Request:
     """All the checks of the module docstring, in the order a user would fix them."""
     check_numbers(steps=steps, batch_size=batch_size, save_every=save_every, eval_every=eval_every,
-                  learning_rate=learning_rate, seed=seed, strategy=strategy)
+                  learning_rate=learning_rate, seed=seed)
+    cluster = strategy_lib.check_environment(strategy)
     data_dir, model_dir = pathlib.Path(data_dir), pathlib.Path(model_dir)
     if data_dir.exists() and not data_dir.is_dir():
         raise UserError(f"--data {data_dir} is a file, not a dataset folder (ddsp-prepare writes one)", exit_code=2)
@@ -83,6 +83,7 @@ def check(*, data_dir: str | pathlib.Path, model_dir: str | pathlib.Path, config
     info = DatasetInfo.read(data_dir)
     paths.check_model_dir(model_dir, markers=model_dir_lib.MARKERS, writer="ddsp-train", inputs=[data_dir],
                           flag="--model-dir")
+    model_dir_lib.check_not_a_dataset(model_dir)
     model_dir_lib.check_same_grid(model_dir, info, data_dir=data_dir)
     normalised = [normalise_config(c) for c in (configs or ())]
     for binding in gin_params:
@@ -92,5 +93,5 @@ def check(*, data_dir: str | pathlib.Path, model_dir: str | pathlib.Path, config
     files = tuple(normalise_config(c)[1] for c in recipe.configs) if not normalised else \
         tuple(path for _, path in normalised)
     return Request(data_dir=data_dir, model_dir=model_dir, info=info, recipe=recipe, config_files=files,
-                   created=model_dir_lib.first_missing(paths.resolved(model_dir)),
+                   created=None if cluster else model_dir_lib.first_missing(paths.resolved(model_dir)),
                    latest_step=model_dir_lib.latest_step(model_dir))
