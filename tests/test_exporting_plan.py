@@ -78,6 +78,8 @@ def test_refusals_come_before_tensorflow_in_one_line(dirs, tmp_path):
         ([model, "--data", tmp_path], "is not a prepared dataset", ""),
         ([model, "--name", "../up"], "must be a plain file name", ""),
         ([model, "--install", "--plugin-dir", tmp_path / "file"], "is a file, not a folder", ""),
+        ([model, "--install", "--plugin-dir", tmp_path / "plugin", "--output", tmp_path / "plugin" / "x"],
+         "lies in the plugin's model folder", "use --install"),
     ]
     before = tree_hash(model)
     for args, first, second in cases:

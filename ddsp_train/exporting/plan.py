@@ -185,10 +185,13 @@ def plan_export(
     recorded = recorded_data_dir(model_dir)
     output = pathlib.Path(output_dir) if output_dir is not None else model_dir / "export"
     previous = check_output(output, model_dir=model_dir, datasets=[d for d in (data, recorded) if d is not None])
+    plugin_folder = pathlib.Path(plugin_dir or contract.MODEL_FOLDER).expanduser()
+    if "features" in formats and paths.is_within(output, plugin_folder):
+        raise UserError(f"--output {output} lies in the plugin's model folder {plugin_folder}, which lists every "
+                        ".tflite as a model (features.tflite too); export elsewhere and use --install", exit_code=2)
     target = None
     if install:
-        target = check_install(pathlib.Path(plugin_dir or contract.MODEL_FOLDER).expanduser(), name=name,
-                               overwrite=overwrite)
+        target = check_install(plugin_folder, name=name, overwrite=overwrite)
     check_step(checkpoint, steps=steps, model_dir=model_dir)
     if data is None and recorded is not None and dataset_info.exists(recorded):
         data = recorded
