@@ -99,6 +99,7 @@ def main(model_dir, data_dir, seconds, f0_methods, calls, repeats, json_path):
         tflite = _build_vst(tmp)
         saved = tmp / "vst.saved_model"
         source = "vst recipe, untrained weights"
+        level_gain_db = "n/a (untrained)"
     else:
         from ddsp_train.exporting.exporter import export_model
 
@@ -107,11 +108,12 @@ def main(model_dir, data_dir, seconds, f0_methods, calls, repeats, json_path):
                             formats=["tflite"], quantize=True, say=lambda s: None)
         shutil.copyfile(int8.tflite, tmp / "vst_int8.tflite")
         tflite, saved, source = result.tflite, result.saved_model, f"{model_dir} step {result.step}"
+        level_gain_db = round(result.gain_db, 2)
     export_secs = time.perf_counter() - started
     content = tflite.read_bytes()
     figures = {"model": source, "export_seconds": round(export_secs, 1),
                "tflite_bytes": len(content), "saved_model_bytes": _size(saved)}
-    figures.update(_answer_seconds(tflite))
+    figures.update(_answer_seconds(tflite), level_gain_db=level_gain_db)
     quantized = (tmp / "vst_int8.tflite").read_bytes()
     figures["int8_tflite_bytes"] = len(quantized)
     for prefix, model_bytes in (("", content), ("int8_", quantized)):
@@ -124,11 +126,11 @@ def main(model_dir, data_dir, seconds, f0_methods, calls, repeats, json_path):
 
     melody = synthetic.demo_phrase(seconds=seconds, seed=1, timbre="flute", sample_rate=44100,
                                    low_midi=60, high_midi=76)
+    from ddsp_train.audio import resample
     from ddsp_train.exporting import feature_model
-    from ddsp_train.realtime.player import resample
 
     features = feature_model.convert_feature_model()
-    check = feature_model.check_feature_model(features, resample(melody.audio, from_rate=44100, to_rate=16000),
+    check = feature_model.check_feature_model(features, resample(melody.audio, rate_in=44100, rate_out=16000),
                                               max_frames=calls)
     figures["features_tflite_bytes"] = len(features)
     figures["features_latency_us_median"] = round(check.latency_us_median, 1)
@@ -168,7 +170,8 @@ def rows_of(figures: dict) -> list[dict]:
                       ("control_model_realtime_factor_xnnpack", "x real time"),
                       ("int8_tflite_bytes", "bytes"), ("int8_latency_us_median_builtin_no_delegates", "us"),
                       ("int8_latency_us_median_xnnpack", "us"), ("int8_latency_us_p99_xnnpack", "us"),
-                      ("features_latency_us_median", "us"), ("features_latency_us_p99", "us")):
+                      ("features_latency_us_median", "us"), ("features_latency_us_p99", "us"),
+                      ("check_seconds", "s"), ("refusal_seconds", "s"), ("level_gain_db", "dB")):
         rows.append({"section": "export", "figure": key.replace("_", " "), "value": figures[key], "unit": unit})
     for key, value in figures.items():
         if key.startswith("chain_") and isinstance(value, dict):
