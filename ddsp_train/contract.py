@@ -68,6 +68,11 @@ METADATA_EXTRA_KEYS = ("mean_min_pitch_note", "mean_max_pitch_note", "num_harmon
 MODEL_FOLDER = pathlib.Path("~/Documents/Magenta/DDSP/Models")
 MODEL_SUFFIX = ".tflite"
 
+#: Beside ``NAME.tflite`` ddsp-export writes ``NAME`` + this: the learned reverb's whole response
+#: (direct path included, mono float at the model's rate): the plugin's output convolved with it,
+#: 100 % wet, is the full trained model. Not read by the plugin; for a DAW's convolution reverb.
+REVERB_SUFFIX = ".reverb.wav"
+
 #: The feature extractor's interface (``features.tflite``): one causal frame in, four values out.
 FEATURE_INPUT = "call_audio:0"
 FEATURE_OUTPUTS = ("f0_scaled", "pw_scaled", "f0_hz", "pw_db")

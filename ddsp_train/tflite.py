@@ -4,7 +4,7 @@
 one endpoint named ``call`` and converts it with ``TFLiteConverter.from_saved_model(path,
 signature_keys=["call"])`` to builtin ops only: the weights are frozen into constants and the
 tensors are named ``call_<input name>:0`` / ``StatefulPartitionedCall:<i>`` (see
-``shared/plugin-contract.md``). A graph that needs Select-TF (Flex) ops fails the conversion
+docs/plugin-contract.md and :mod:`ddsp_train.contract`). A graph that needs Select-TF (Flex) ops fails the conversion
 instead of producing a file the plugin cannot load. Used by the plugin control model, the
 feature extractor and the pitch network's fast inference path.
 """

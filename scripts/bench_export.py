@@ -1,6 +1,7 @@
 """Export and real-time figures: per-frame latency and real-time factor of the plugin .tflite
 (float32, and with ``--quantize``'s int8 weights) and of features.tflite, the whole ddsp-transfer
-chain's real-time factor on one core, file sizes.
+chain's real-time factor on one core, file sizes, and the wall time of ``ddsp-export --check`` and of a
+refused export (both answer before TensorFlow would be imported).
 
 Without MODEL_DIR it builds the ``vst`` recipe (untrained weights: the speed of a model does not
 depend on its weights) for 16 kHz / 50 Hz / 4 s; with MODEL_DIR it exports that trained model.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import shutil
 import tempfile
 import time
 
@@ -45,6 +47,27 @@ def _build_vst(output: pathlib.Path) -> pathlib.Path:
                        metadata.append_metadata(plugin_tflite.convert_step_model(model, quantize=True), meta))
     saved_model.write_saved_model(model, output / "vst.saved_model", metadata=meta)
     return path
+
+
+def _answer_seconds(tflite: pathlib.Path) -> dict:
+    """Wall time of the console script for ``--check FILE`` (no TensorFlow) and for a refused export
+    (a missing checkpoint: refused before TensorFlow is imported), best of three each."""
+    import subprocess
+    import sys
+
+    script = str(pathlib.Path(sys.executable).parent / "ddsp-export")
+    figures = {}
+    for key, args, code in (("check_seconds", ["--check", str(tflite)], 0),
+                            ("refusal_seconds", [str(tflite.parent / "no-such-model")], 1)):
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            proc = subprocess.run([script, *args], capture_output=True, text=True)
+            times.append(time.perf_counter() - started)
+            if proc.returncode != code:
+                raise SystemExit(f"ddsp-export {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
+        figures[key] = round(min(times), 2)
+    return figures
 
 
 def _size(path: pathlib.Path) -> int:
@@ -77,17 +100,21 @@ def main(model_dir, data_dir, seconds, f0_methods, calls, repeats, json_path):
         tflite = _build_vst(tmp)
         saved = tmp / "vst.saved_model"
         source = "vst recipe, untrained weights"
+        level_gain_db = "n/a (untrained)"
     else:
         from ddsp_train.exporting.exporter import export_model
 
-        result = export_model(model_dir, output_dir=tmp, name="bench", data_dir=data_dir, echo=lambda s: None)
-        export_model(model_dir, output_dir=tmp, name="vst_int8", data_dir=data_dir, formats=["tflite"], quantize=True,
-                     echo=lambda s: None)
+        result = export_model(model_dir, output_dir=tmp, name="bench", data_dir=data_dir, say=lambda s: None)
+        int8 = export_model(model_dir, output_dir=tmp / "int8", name="vst_int8", data_dir=data_dir,
+                            formats=["tflite"], quantize=True, say=lambda s: None)
+        shutil.copyfile(int8.tflite, tmp / "vst_int8.tflite")
         tflite, saved, source = result.tflite, result.saved_model, f"{model_dir} step {result.step}"
+        level_gain_db = round(result.gain_db, 2)
     export_secs = time.perf_counter() - started
     content = tflite.read_bytes()
     figures = {"model": source, "export_seconds": round(export_secs, 1),
                "tflite_bytes": len(content), "saved_model_bytes": _size(saved)}
+    figures.update(_answer_seconds(tflite), level_gain_db=level_gain_db)
     quantized = (tmp / "vst_int8.tflite").read_bytes()
     figures["int8_tflite_bytes"] = len(quantized)
     for prefix, model_bytes in (("", content), ("int8_", quantized)):
@@ -100,8 +127,8 @@ def main(model_dir, data_dir, seconds, f0_methods, calls, repeats, json_path):
 
     melody = synthetic.demo_phrase(seconds=seconds, seed=1, timbre="flute", sample_rate=44100,
                                    low_midi=60, high_midi=76)
-    from ddsp_train.exporting import feature_model
     from ddsp_train.audio import resample
+    from ddsp_train.exporting import feature_model
 
     features = feature_model.convert_feature_model()
     check = feature_model.check_feature_model(features, resample(melody.audio, rate_in=44100, rate_out=16000),
@@ -144,7 +171,8 @@ def rows_of(figures: dict) -> list[dict]:
                       ("control_model_realtime_factor_xnnpack", "x real time"),
                       ("int8_tflite_bytes", "bytes"), ("int8_latency_us_median_builtin_no_delegates", "us"),
                       ("int8_latency_us_median_xnnpack", "us"), ("int8_latency_us_p99_xnnpack", "us"),
-                      ("features_latency_us_median", "us"), ("features_latency_us_p99", "us")):
+                      ("features_latency_us_median", "us"), ("features_latency_us_p99", "us"),
+                      ("check_seconds", "s"), ("refusal_seconds", "s"), ("level_gain_db", "dB")):
         rows.append({"section": "export", "figure": key.replace("_", " "), "value": figures[key], "unit": unit})
     for key, value in figures.items():
         if key.startswith("chain_") and isinstance(value, dict):

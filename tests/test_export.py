@@ -3,14 +3,13 @@ import io
 import json
 import os
 import pathlib
-import subprocess
-import sys
 import zipfile
 
 import numpy as np
 import pytest
 
-from export_support import CHECKER, run_in_process, trained_vst_export
+from export_support import (assert_meets_plugin_contract, export_main_without_tensorflow, run_in_process,
+                            trained_vst_export)
 
 
 @pytest.fixture(scope="module")
@@ -18,11 +17,8 @@ def vst(tmp_path_factory, request):
     return trained_vst_export(tmp_path_factory, request)
 
 
-def test_vst_export_passes_the_shared_checker(vst):
-    assert CHECKER.exists(), f"the shared plugin checker is expected at {CHECKER}"
-    proc = subprocess.run([sys.executable, str(CHECKER), vst["tflite"]], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "0 failed" in proc.stdout and "FAIL" not in proc.stdout
+def test_vst_export_meets_the_plugin_contract(vst):
+    assert_meets_plugin_contract(vst["tflite"])
 
 
 def test_vst_export_streams_real_eval_examples_like_the_keras_model(vst):
@@ -33,9 +29,10 @@ def test_vst_export_streams_real_eval_examples_like_the_keras_model(vst):
     assert set(report["max_abs_diff"]) == {"amplitude", "harmonic_distribution", "noise_magnitudes"}
     assert max(report["max_abs_diff"].values()) <= 1e-4
     assert report["latency_us_median"] > 0 and report["latency_us_p99"] >= report["latency_us_median"]
-    # What the command printed: the check lines and the latency figures.
-    assert "streaming == offline for harmonic_distribution" in vst["stdout"]
-    assert "latency per frame: median" in vst["stdout"] and "real-time factor" in vst["stdout"]
+    # What the command said: the check lines and the latency figures as notes, one result line.
+    assert "streaming == offline for harmonic_distribution" in vst["log"]
+    assert "latency per frame: median" in vst["log"] and "real-time factor" in vst["log"]
+    assert len(vst["stdout"].splitlines()) == 1 and vst["stdout"].startswith("Exported step 3: ")
 
 
 def test_install_copies_the_same_file_into_the_plugin_folder(vst):
@@ -51,7 +48,7 @@ def test_export_writes_the_feature_extractor_checked_against_the_pitch_network(v
     model = FeatureModel(path)  # builtin ops only, the plugin's feature-extractor interface
     assert [d["name"] for d in model.interpreter.get_output_details()] == [OUTPUT_NAMES[n] for n in OUTPUT_ORDER]
     assert model(np.zeros(1024))["pw_db"] == pytest.approx(-80.0)
-    assert "PASS features:" in vst["stdout"] and str(path) in vst["stdout"]
+    assert "PASS features:" in vst["log"] and str(path) in vst["stdout"]
     check = json.loads(pathlib.Path(vst["selfcheck_json"]).read_text())["features"]
     assert check["ok"] and check["frames"] >= 100 and check["max_cents"] <= 1.0 and check["max_power_db"] <= 1e-3
     assert check["latency_us_median"] > 0
@@ -104,7 +101,7 @@ def test_solo_instrument_refuses_the_tflite_and_writes_the_saved_model(prepared_
           steps=1, batch_size=1, save_every=1, eval_every=1000)
     code, stdout, stderr = run_in_process(command, str(model_dir), "--output", str(out), "--name", "solo")
     assert code == 2, stdout + stderr
-    assert stderr.startswith("Error: solo.tflite not written") and "Traceback" not in stderr
+    assert "\nError: solo.tflite not written" in stderr and "Traceback" not in stderr
     for reason in ("MfccRnnEncoder encoder", "loudness input (ld_scaled)", "100 harmonics"):
         assert reason in stderr, (reason, stderr)
     assert not (out / "solo.tflite").exists() and not list(out.glob("*.tflite*"))
@@ -122,10 +119,9 @@ def test_quantized_export_has_int8_weights_and_passes_the_checker(vst, tmp_path)
     quantized, full = tmp_path / "q.tflite", pathlib.Path(vst["tflite"])
     assert quantized.stat().st_size < 0.35 * full.stat().st_size  # int8 instead of float32 weights
     report = json.loads((tmp_path / "q.selfcheck.json").read_text())
-    assert report["ok"] and report["tolerance_is_share_of_peak"] and "int8 weights" in stdout
+    assert report["ok"] and report["tolerance_is_share_of_peak"] and "int8 weights" in stderr
     assert 0 < max(report["max_abs_diff"].values())  # close to the float model, not equal
-    proc = subprocess.run([sys.executable, str(CHECKER), str(quantized)], capture_output=True, text=True)
-    assert proc.returncode == 0 and "0 failed" in proc.stdout, proc.stdout + proc.stderr
+    assert_meets_plugin_contract(quantized)
 
 
 def test_a_mixed_precision_model_exports_in_float32(prepared_dataset, tmp_path):
@@ -140,10 +136,9 @@ def test_a_mixed_precision_model_exports_in_float32(prepared_dataset, tmp_path):
     model, _ = load_model(model_dir)
     assert model.decoder.compute_dtype == "float32"
     result = export_model(model_dir, output_dir=tmp_path / "export", data_dir=prepared_dataset,
-                          formats=["tflite"], echo=lambda line: None)
+                          formats=["tflite"], say=lambda line: None)
     assert result.selfcheck.ok and max(result.selfcheck.max_abs_diff.values()) <= 1e-4
-    proc = subprocess.run([sys.executable, str(CHECKER), str(result.tflite)], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert_meets_plugin_contract(result.tflite)
 
 
 def test_atomic_write_keeps_the_old_file_when_the_write_fails(tmp_path):
@@ -211,3 +206,33 @@ def test_export_of_a_missing_checkpoint_names_the_available_steps(vst, tmp_path)
     code, _, stderr = run_in_process(command, vst["model_dir"], "--checkpoint", "7", "--output", str(tmp_path))
     assert code == 1 and stderr.startswith("Error: no checkpoint of step 7") and "3" in stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_reexport_removes_only_its_own_stale_files(vst, tmp_path):
+    import shutil
+
+    from ddsp_train.export import command
+
+    out = tmp_path / "export"
+    shutil.copytree(pathlib.Path(vst["tflite"]).parent, out, symlinks=True)
+    assert json.loads((out / "export.json").read_text())["files"] == sorted(
+        ["features.tflite", "tinyvst.reverb.wav", "tinyvst.saved_model", "tinyvst.selfcheck.json", "tinyvst.tflite"])
+    (out / "my_notes.txt").write_text("mine")
+    code, stdout, stderr = run_in_process(command, vst["model_dir"], "--output", str(out), "--name", "other",
+                                          "--format", "tflite", "--data", vst["dataset"])
+    assert code == 0, stdout + stderr
+    assert sorted(p.name for p in out.iterdir()) == ["export.json", "my_notes.txt", "other.reverb.wav",
+                                                     "other.selfcheck.json", "other.tflite"]
+    assert "removed stale files of an earlier export: features.tflite, tinyvst.reverb.wav, tinyvst.saved_model, " \
+           "tinyvst.selfcheck.json, tinyvst.tflite" in stdout
+    assert "left alone (not written by ddsp-export): my_notes.txt" in stdout
+
+
+def test_help_has_copy_paste_examples_and_the_version():
+    from ddsp_train import __version__
+    from ddsp_train.export import EXAMPLES, command
+
+    code, stdout, _ = run_in_process(command, "--help")
+    assert code == 0 and all(f"\n    {example}\n" in stdout for example in EXAMPLES)
+    assert "--overwrite" in stdout and "--check FILE.tflite" in stdout
+    assert export_main_without_tensorflow("--version").stdout == f"ddsp-export {__version__}\n"

@@ -1,5 +1,5 @@
 """Models: preprocessor scalings, the decoder's sequence/step equivalence, the MFCC encoder's frame
-grid, the plugin controls of the autoencoder and its plugin-compatibility report."""
+grid. (The plugin's view of the autoencoder is tested in tests/test_exporting_plugin_model.py.)"""
 import numpy as np
 import tensorflow as tf
 
@@ -67,56 +67,6 @@ def test_mfcc_on_the_frame_grid_and_encoder_shape():
     assert abs(energy[24] - energy[26]) < 0.05 * (energy[25] - energy[0])  # frames centred at k * hop
     z = MfccRnnEncoder(sample_rate=sr, frame_rate=50, rnn_channels=8, z_dims=4)({"audio": audio})
     assert z.shape == (1, n // hop + 1, 4)
-
-
-def test_plugin_controls_sequence_and_step():
-    model = build("tiny")
-    rng = np.random.default_rng(1)
-    frames = model.n_frames
-    f0 = np.where(np.arange(frames) < frames // 2, 1010.0, 220.0)[np.newaxis].repeat(2, 0).astype(np.float32)
-    features = {"f0_hz": f0, "power_db": rng.uniform(-70, -10, (2, frames)).astype(np.float32),
-                "audio": np.zeros((2, model.n_samples), np.float32)}
-    controls = model.controls(features)
-    amplitude, dist, noise = (controls[k].numpy() for k in ("amplitude", "harmonic_distribution", "noise_magnitudes"))
-    assert amplitude.shape == (2, frames, 1) and dist.shape == (2, frames, 60) and noise.shape == (2, frames, 65)
-    assert (amplitude > 0).all() and (dist >= 0).all() and (noise > 0).all()
-    np.testing.assert_allclose(dist.sum(-1), 1.0, atol=1e-5)
-    # At 1010 Hz harmonics 8.. are above 8 kHz (Nyquist of 16 kHz): zero; 7 (7070 Hz) is not.
-    assert np.abs(dist[:, : frames // 2, 7:]).max() == 0.0 and (dist[:, : frames // 2, 6] > 0).all()
-    assert (dist[:, frames // 2 + 1:, :36] > 0).all()  # 220 Hz: 36 harmonics below 8 kHz
-    # The noise magnitudes are exp_sigmoid(raw + initial_bias) of the decoder's raw head.
-    raw = model.decoder(model.encode(features))["noise_magnitudes"].numpy()
-    np.testing.assert_allclose(noise, exp_sigmoid_np(raw - 5.0), rtol=1e-4, atol=1e-7)
-
-    # The one-frame path with the state fed back gives the same controls.
-    inputs = model.encode(features)
-    state = tf.zeros([2, 512])
-    for t in range(frames):
-        step = model.controls_step(inputs["f0_scaled"][:, t], inputs["pw_scaled"][:, t], state)
-        state = step["state"]
-        for key in ("amplitude", "harmonic_distribution", "noise_magnitudes"):
-            np.testing.assert_allclose(step[key].numpy(), controls[key].numpy()[:, t], rtol=1e-4, atol=1e-6)
-    assert state.shape == (2, 512)
-
-
-def test_plugin_compatibility_report():
-    assert build("vst", create_weights=False).is_plugin_compatible() == []
-    assert build("tiny", create_weights=False).is_plugin_compatible() == []
-    info_48k = INFO_16K.replace(sample_rate=48000)
-    problems = build("vst", info=info_48k, create_weights=False).is_plugin_compatible()
-    assert len(problems) == 1 and "48000" in problems[0]
-    solo = " | ".join(build("solo_instrument", create_weights=False).is_plugin_compatible())
-    assert "encoder" in solo and "loudness" in solo and "100 harmonics" in solo
-    assert "no Harmonic synth" in " ".join(build("sinusoidal", create_weights=False).is_plugin_compatible())
-    small_state = build("tiny", bindings=["RnnFcDecoder.rnn_channels = 64"], create_weights=False)
-    assert small_state.is_plugin_compatible() == ["recurrent state size 64 (the plugin passes 512 values)"]
-    unlike_the_plugin = build("tiny", create_weights=False, bindings=[
-        "FilteredNoise.n_taps = 256", "Harmonic.amp_resample_method = 'window'",
-        "Harmonic.normalize_below_nyquist = False"]).is_plugin_compatible()
-    assert unlike_the_plugin == [
-        "Harmonic.amp_resample_method = 'window' (the plugin moves the amplitudes linearly across each frame)",
-        "Harmonic.normalize_below_nyquist = False (the plugin renormalises the harmonic distribution below Nyquist)",
-        "FilteredNoise.n_taps = 256 (the plugin builds 128-tap noise filters)"]
 
 
 def test_the_parts_declare_what_they_read_and_what_runs_in_mixed_precision():

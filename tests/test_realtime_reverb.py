@@ -28,6 +28,8 @@ def test_the_dry_gain_of_a_tone_is_one_and_the_wet_part_is_the_convolution():
     np.testing.assert_allclose(y, x + 0.5 * np.convolve(x, h)[:4000], atol=1e-4)
     # Dry in, dry out: regressing y on x alone (h is uncorrelated with the signal's present) gives 1.
     assert float(np.dot(y, x) / np.dot(x, x)) == pytest.approx(1.0, abs=0.05)
+    # A learned response holds its own direct path: played fully wet, nothing of x is added.
+    np.testing.assert_allclose(add_reverb(x, h, wet=1.0, dry=0.0), np.convolve(x, h)[:4000], atol=1e-4)
 
 
 def test_learned_impulse_response_is_read_beside_the_model(tmp_path):

@@ -45,11 +45,11 @@ def test_digital_silence_gives_silence_without_a_power_shift(vst, tmp_path):
         assert "the output is silent" in stderr
 
 
-def test_the_learned_reverb_beside_a_tflite_is_dry_plus_the_convolution(vst, tmp_path, phrase):
+def test_the_learned_reverb_beside_a_tflite_is_the_whole_response_played_fully_wet(vst, tmp_path, phrase):
     model = tmp_path / "Tiny.tflite"
     shutil.copy(vst["tflite"], model)
     ir = np.zeros(4000, np.float32)
-    ir[1600] = 0.5  # an echo 0.1 s later at half the level
+    ir[0], ir[1600] = 0.8, 0.5  # the direct path (as ddsp-export writes it: over the level gain), an echo 0.1 s later
     sf.write(tmp_path / "Tiny.reverb.wav", ir, 16000, subtype="FLOAT")
     outs = {}
     for flag in ("--reverb", "--no-reverb"):
@@ -60,7 +60,7 @@ def test_the_learned_reverb_beside_a_tflite_is_dry_plus_the_convolution(vst, tmp
     assert "reverb off" in stdout
     dry, wet = outs["--no-reverb"], outs["--reverb"]
     assert np.abs(dry).max() > 1e-3
-    expected = dry + 0.5 * np.concatenate([np.zeros(1600), dry[:-1600]])
+    expected = 0.8 * dry + 0.5 * np.concatenate([np.zeros(1600), dry[:-1600]])
     np.testing.assert_allclose(wet, expected, atol=1e-4)
     # Without the file: the room (dry kept at unity, a wet tail added).
     (tmp_path / "Tiny.reverb.wav").unlink()

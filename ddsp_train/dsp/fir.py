@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Taps of the plugin's noise filter.
-PLUGIN_TAPS = 128
+from ddsp_train import contract
+
+#: Taps of the plugin's noise filter (the contract's :data:`~ddsp_train.contract.NOISE_TAPS`).
+PLUGIN_TAPS = contract.NOISE_TAPS
 
 
 def fir_constants(n_magnitudes: int, n_taps: int) -> tuple[int, int, np.ndarray, np.ndarray]:

@@ -1,31 +1,35 @@
 """``ddsp-export``'s library function: a trained MODEL_DIR -> plugin ``.tflite`` + SavedModel, proven.
 
-:func:`export_model` restores the model (latest or chosen checkpoint), writes
+:func:`export_model` checks every argument before TensorFlow is imported
+(:mod:`ddsp_train.exporting.plan`), restores the model (latest or chosen checkpoint), writes
 ``NAME.saved_model/`` (every config), ``features.tflite`` (the pitch and power extractor with the
 interface of the plugin's own, :mod:`ddsp_train.exporting.feature_model`: with the control model it
 is the whole real-time chain for hosts other than the plugin, which embeds its own) and, when the
-model fits the plugin, ``NAME.tflite`` with its metadata: written as ``NAME.tflite.unchecked``,
-self-checked as read back from disk (:mod:`ddsp_train.exporting.selfcheck`, the result in
-``NAME.selfcheck.json``), then renamed ``NAME.tflite``, or ``NAME.tflite.rejected`` (so nothing
-installs it) when the check fails, and the export fails. A model the plugin cannot run gets no
-``.tflite``: :class:`ExportRefused` names each mismatch, after the SavedModel has been written.
+model fits the plugin, ``NAME.tflite`` with its metadata and its level calibrated against the
+full model (:mod:`ddsp_train.exporting.calibration`; the learned reverb goes to
+``NAME.reverb.wav``): written as ``NAME.tflite.unchecked``, self-checked as read back from disk
+(:mod:`ddsp_train.exporting.selfcheck`, the result in ``NAME.selfcheck.json``), then renamed
+``NAME.tflite``, or ``NAME.tflite.rejected`` (so nothing installs it) when the check fails, and
+the export fails. A model the plugin cannot run gets no ``.tflite``: :class:`ExportRefused` names
+each mismatch, after the SavedModel has been written. ``export.json`` lists what was written
+(:mod:`ddsp_train.exporting.manifest`); stale files of an earlier export are removed.
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import pathlib
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
+from ddsp_train import console, contract
+from ddsp_train.atomic import write_bytes_atomic, write_json_atomic
 from ddsp_train.errors import UserError
-from ddsp_train.exporting import metadata as metadata_lib
-from ddsp_train.atomic import write_bytes_atomic
+from ddsp_train.exporting import manifest, metadata as metadata_lib
+from ddsp_train.exporting.plan import FORMATS, ExportPlan, parse_formats, plan_export  # noqa: F401  (re-exported)
 
-FORMATS = ("tflite", "saved_model", "features")
-DEFAULT_PLUGIN_DIR = pathlib.Path("~/Documents/Magenta/DDSP/Models")
+DEFAULT_PLUGIN_DIR = contract.MODEL_FOLDER
 EVAL_EXAMPLES = 4
 
 
@@ -49,19 +53,27 @@ class ExportResult:
     installed: pathlib.Path | None = None
     selfcheck: Any = None
     selfcheck_json: pathlib.Path | None = None
+    reverb_wav: pathlib.Path | None = None
+    gain_db: float = 0.0
     examples_source: str = ""
     refused: list = dataclasses.field(default_factory=list)
+    written: list = dataclasses.field(default_factory=list)
+    removed: list = dataclasses.field(default_factory=list)
+    foreign: list = dataclasses.field(default_factory=list)
 
-
-def parse_formats(value: str | Iterable[str]) -> tuple[str, ...]:
-    """``"tflite,saved_model"`` -> ``("tflite", "saved_model")``; UserError for anything else."""
-    items = value.split(",") if isinstance(value, str) else list(value)
-    items = [i.strip() for i in items if i.strip()]
-    bad = [i for i in items if i not in FORMATS]
-    if bad or not items:
-        raise UserError(f"--format got {','.join(items) or 'nothing'}; allowed: a comma-separated list of "
-                        f"{', '.join(FORMATS)}")
-    return tuple(dict.fromkeys(items))
+    def summary(self) -> str:
+        """The one result line: what was written, the gain, what was tidied or left alone."""
+        parts = [f"Exported step {self.step}: " + ", ".join(str(p) for p in (self.tflite, self.saved_model,
+                                                                               self.features) if p)]
+        if self.tflite is not None:
+            parts.append(f"self-check passed on {self.examples_source}; level gain {self.gain_db:+.1f} dB")
+        if self.installed is not None:
+            parts.append(f"installed {self.installed}")
+        if self.removed:
+            parts.append(f"removed stale files of an earlier export: {', '.join(self.removed)}")
+        if self.foreign:
+            parts.append(f"left alone (not written by ddsp-export): {', '.join(self.foreign)}")
+        return "; ".join(parts) + "."
 
 
 def eval_examples(data_dir: pathlib.Path | None, *, count: int = EVAL_EXAMPLES) -> tuple[list[dict], str]:
@@ -110,132 +122,162 @@ def export_model(
     output_dir: str | os.PathLike | None = None,
     name: str | None = None,
     checkpoint: int | None = None,
-    formats: Sequence[str] = FORMATS,
+    formats: str | Sequence[str] = FORMATS,
     install: bool = False,
     plugin_dir: str | os.PathLike | None = None,
     data_dir: str | os.PathLike | None = None,
     quantize: bool = False,
-    echo: Callable[[str], None] = print,
+    overwrite: bool = False,
+    say: console.Say = console.stderr,
 ) -> ExportResult:
     """Export the model of ``model_dir`` (see the module docstring); returns what was written.
 
-    ``data_dir`` is the prepared dataset whose eval examples the self-check streams (default: the
-    ``data_dir`` recorded in MODEL_DIR's ``dataset.json``, when present and still there); without
-    one, synthesized features over the model's trained ranges are used (and the output says so).
-    ``quantize`` writes the ``.tflite`` with int8 weights (dynamic-range quantization: a quarter of
-    the bytes, about 3x faster per frame with XNNPACK on a CPU whose caches cannot hold the float
-    weights; controls within 5 % of the float model's, checked). Raises :class:`ExportRefused`
-    (after writing the SavedModel) when the plugin cannot run the
-    model and ``tflite`` was asked for; UserError when the self-check fails.
+    ``output_dir`` defaults to ``MODEL_DIR/export``; ``name`` to MODEL_DIR's name. ``data_dir``
+    is the prepared dataset whose eval examples the self-check and the level calibration use
+    (default: the ``data_dir`` recorded in MODEL_DIR's dataset description, when still there);
+    without one, synthesized features over the model's trained ranges are used (and the output
+    says so). ``quantize`` writes the ``.tflite`` with int8 weights (dynamic-range quantization: a
+    quarter of the bytes, about 3x faster per frame with XNNPACK on a CPU whose caches cannot hold
+    the float weights; controls within 5 % of the float model's, checked). ``install`` copies
+    ``NAME.tflite`` into ``plugin_dir`` (default :data:`ddsp_train.contract.MODEL_FOLDER`),
+    replacing a file there only if ddsp-export wrote it or ``overwrite``. Raises
+    :class:`ExportRefused` (after writing the SavedModel) when the plugin cannot run the model and
+    ``tflite`` was asked for; UserError when the self-check fails.
     """
+    plan = plan_export(model_dir, output_dir=output_dir, name=name, checkpoint=checkpoint, formats=formats,
+                       install=install, plugin_dir=plugin_dir, data_dir=data_dir, overwrite=overwrite)
+    say(f"Loading {plan.model_dir} (TensorFlow starts) ...")
     from ddsp_train.training.checkpoints import load_model
 
-    model_dir = pathlib.Path(model_dir)
-    formats = parse_formats(formats)
-    if install and "tflite" not in formats:
-        raise UserError("--install copies the .tflite into the plugin's folder, but --format does not include tflite")
-    name = name or model_dir.resolve().name
-    if not name or any(c in name for c in "/\\") or name.startswith("."):
-        raise UserError(f"--name {name!r} must be a plain file name (no folders, not hidden)")
-    output_dir = pathlib.Path(output_dir) if output_dir is not None else model_dir / "export"
-    if output_dir.exists() and not output_dir.is_dir():
-        raise UserError(f"--output {output_dir} is a file; give a folder")
-    data_dir = pathlib.Path(data_dir) if data_dir is not None else None
-    if data_dir is not None and not (data_dir / "dataset.json").exists():
-        raise UserError(f"--data {data_dir} is not a prepared dataset (no dataset.json)")
-
-    model, dataset_info = load_model(model_dir, step=checkpoint)
-    if data_dir is None and dataset_info.get("data_dir"):
-        recorded = pathlib.Path(dataset_info["data_dir"])  # where the model was trained from, if recorded
-        data_dir = recorded if (recorded / "dataset.json").exists() else None
+    model, info = load_model(plan.model_dir, step=plan.checkpoint)
     result = ExportResult(step=getattr(model, "restored_step", None))
-    echo(f"Loaded {model_dir} at step {result.step}.")
-    harmonics = dict(getattr(model.decoder, "output_splits", ())).get("harmonic_distribution", 0)
-    noise = dict(getattr(model.decoder, "output_splits", ())).get("noise_magnitudes", 0)
-    meta = metadata_lib.build_metadata(dataset_info=dataset_info, num_harmonics=harmonics, num_noise_amps=noise)
+    say(f"Loaded {plan.model_dir} at step {result.step}.")
+    try:
+        _export(model, info, plan, result, quantize=quantize, say=say)
+    except BaseException:
+        if result.written:  # keep listing the earlier export's files: a failed export removes nothing
+            files = result.written + [f for f in manifest.listed_files(plan.previous)
+                                      if os.path.lexists(plan.output_dir / f)]
+            manifest.write_manifest(plan.output_dir, files=files, name=plan.name, step=result.step)
+        raise
+    manifest.write_manifest(plan.output_dir, files=result.written, name=plan.name, step=result.step)
+    result.removed, result.foreign = manifest.tidy(plan.output_dir, previous=plan.previous, written=result.written)
+    return result
+
+
+def _export(model: Any, info: Any, plan: ExportPlan, result: ExportResult, *, quantize: bool,
+            say: console.Say) -> None:
+    from ddsp_train.exporting import plugin_model
+
+    output_dir, name, formats = plan.output_dir, plan.name, plan.formats
+    harmonics, noise = plugin_model.sizes(model)
+    meta = metadata_lib.build_metadata(dataset_info=info, num_harmonics=harmonics or 0, num_noise_amps=noise or 0)
 
     if "saved_model" in formats:
         from ddsp_train.exporting.saved_model import write_saved_model
 
         result.saved_model = write_saved_model(model, output_dir / f"{name}.saved_model", metadata=meta)
-        echo(f"Wrote {result.saved_model} (offline model: features in, audio out, reverb included; "
-             f"{_size(result.saved_model)}).")
+        result.written.append(result.saved_model.name)
+        say(f"Wrote {result.saved_model} (offline model: features in, audio out, reverb included; "
+            f"{_size(result.saved_model)}).")
 
-    examples, source = eval_examples(data_dir) if {"tflite", "features"} & set(formats) else ([], "")
-    problems = model.is_plugin_compatible() if "tflite" in formats else []
+    examples, source = eval_examples(plan.data_dir) if {"tflite", "features"} & set(formats) else ([], "")
+    problems = plugin_model.problems(model) if "tflite" in formats else []
     if "features" in formats and not problems:
         # The feature extractor belongs beside a real-time control model (or was asked for alone).
         result.features, result.features_check = _write_features(output_dir, examples, sample_rate=model.sample_rate,
-                                                                 echo=echo)
-
-    if "tflite" in formats:
-        if problems:
-            result.refused = problems
-            lines = "\n".join(f"  - {p}" for p in problems)
-            written = f" {result.saved_model} was written for offline use." if result.saved_model else ""
-            raise ExportRefused(f"{name}.tflite not written: the DDSP-VST plugin cannot run this model:\n{lines}\n"
-                                f"Train with --config vst (or tiny) on 16 kHz / 50 Hz data for a plugin model."
-                                f"{written}", reasons=problems)
-        from ddsp_train.exporting.plugin_tflite import convert_step_model
-        from ddsp_train.exporting.selfcheck import selfcheck_plugin_model
-
-        content = metadata_lib.append_metadata(convert_step_model(model, quantize=quantize), meta)
-        path = output_dir / f"{name}.tflite"
-        # Checked under a name the plugin ignores; NAME.tflite appears only once it passed.
-        unchecked = write_bytes_atomic(path.with_name(path.name + ".unchecked"), content)
-        echo(f"Converted {path.name} ({_size(unchecked)}); it gets its name once the self-check passes.")
-        if not examples:
-            examples = synthesized_examples(meta)
-            source = (f"{len(examples)} synthesized feature curves over the trained ranges "
-                      "(no --data given: pass the dataset folder to stream its real eval examples)")
-        result.examples_source = source
-        echo(f"Self-check: streaming {source} frame by frame against the Keras model.")
-        check = selfcheck_plugin_model(unchecked.read_bytes(), model=model, examples=examples,
-                                       expected_metadata=meta, quantized=quantize)
-        result.selfcheck = check
-        for line in check.lines():
-            echo("  " + line)
-        report = dict(check.as_dict(), file=str(path), examples=source, step=result.step,
-                      size_bytes=unchecked.stat().st_size)
-        if result.features_check is not None:
-            report["features"] = dict(dataclasses.asdict(result.features_check), ok=result.features_check.ok,
-                                      file=str(result.features))
-        result.selfcheck_json = write_bytes_atomic(output_dir / f"{name}.selfcheck.json",
-                                                   (json.dumps(report, indent=2) + "\n").encode())
-        if not check.ok:
-            rejected = path.with_name(path.name + ".rejected")
-            os.replace(unchecked, rejected)
-            check.raise_if_failed(f"{path} (written as {rejected})")
-        os.replace(unchecked, path)
-        echo(f"Wrote {path}.")
-        result.tflite = path
-        if install:
-            target_dir = pathlib.Path(plugin_dir or DEFAULT_PLUGIN_DIR).expanduser()
-            result.installed = write_bytes_atomic(target_dir / path.name, content)
-            echo(f"Installed {result.installed}: the DDSP-VST plugin lists it as '{name}' "
-                 "(rescan or reopen the plugin).")
-    return result
+                                                                 say=say)
+        result.written.append(result.features.name)
+    if "tflite" not in formats:
+        return
+    if problems:
+        result.refused = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        written = f" {result.saved_model} was written for offline use." if result.saved_model else ""
+        raise ExportRefused(f"{name}.tflite not written: the DDSP-VST plugin cannot run this model:\n{lines}\n"
+                            f"Train with --config vst (or tiny) on 16 kHz / 50 Hz data for a plugin model."
+                            f"{written}", reasons=problems)
+    _export_tflite(model, plan, result, meta=meta, examples=examples, source=source, quantize=quantize, say=say)
 
 
-def _write_features(output_dir: pathlib.Path, examples: list[dict], *, sample_rate: int, echo):
+def _export_tflite(model: Any, plan: ExportPlan, result: ExportResult, *, meta: dict, examples: list, source: str,
+                   quantize: bool, say: console.Say) -> None:
+    from ddsp_train.exporting import calibration
+    from ddsp_train.exporting.plugin_tflite import convert_step_model
+    from ddsp_train.exporting.saved_model import dry_key_of
+    from ddsp_train.exporting.selfcheck import selfcheck_plugin_model
+
+    output_dir, name = plan.output_dir, plan.name
+    if not examples:
+        examples = synthesized_examples(meta, frames=int(model.n_frames))
+        source = (f"{len(examples)} synthesized feature curves over the trained ranges "
+                  "(no --data given: pass the dataset folder to use its real eval examples)")
+    result.examples_source = source
+    say(f"Calibrating the level of the dry plugin output against the full model on {source} ...")
+    result.gain_db = calibration.measure_gain_db(model, examples, dry_key=dry_key_of(model))
+    gain = 10 ** (result.gain_db / 20)
+    say(f"  level gain {result.gain_db:+.2f} dB folded into the amplitude and noise magnitudes.")
+    response = calibration.reverb_response(model, gain_db=result.gain_db)
+    if response is not None:
+        result.reverb_wav = calibration.write_reverb_wav(output_dir / f"{name}{calibration.REVERB_SUFFIX}", response,
+                                                         sample_rate=model.sample_rate)
+        result.written.append(result.reverb_wav.name)
+        say(f"Wrote {result.reverb_wav} (the learned reverb's impulse response for a convolution reverb, "
+            f"{len(response) / model.sample_rate:.2f} s).")
+
+    content = metadata_lib.append_metadata(convert_step_model(model, gain=gain, quantize=quantize), meta)
+    path = output_dir / f"{name}{contract.MODEL_SUFFIX}"
+    # Checked under a name the plugin ignores; NAME.tflite appears only once it passed.
+    unchecked = write_bytes_atomic(path.with_name(path.name + ".unchecked"), content)
+    say(f"Converted {path.name} ({_size(unchecked)}); it gets its name once the self-check passes.")
+    say(f"Self-check: streaming {source} frame by frame against the Keras model.")
+    check = selfcheck_plugin_model(unchecked.read_bytes(), model=model, examples=examples,
+                                   expected_metadata=meta, quantized=quantize, gain=gain)
+    result.selfcheck = check
+    for line in check.lines():
+        say("  " + line)
+    report = dict(check.as_dict(), file=str(path), examples=source, step=result.step,
+                  size_bytes=unchecked.stat().st_size, gain_db=result.gain_db,
+                  gain_rule="median frame power of the full model (reverb included) minus that of its dry synths",
+                  reverb_wav=str(result.reverb_wav) if result.reverb_wav else None)
+    if result.features_check is not None:
+        report["features"] = dict(dataclasses.asdict(result.features_check), ok=result.features_check.ok,
+                                  file=str(result.features))
+    result.selfcheck_json = write_json_atomic(output_dir / f"{name}.selfcheck.json", report)
+    result.written.append(result.selfcheck_json.name)
+    if not check.ok:
+        rejected = path.with_name(path.name + ".rejected")
+        os.replace(unchecked, rejected)
+        result.written.append(rejected.name)
+        check.raise_if_failed(f"{path} (written as {rejected})")
+    os.replace(unchecked, path)
+    result.written.append(path.name)
+    result.tflite = path
+    say(f"Wrote {path}.")
+    if plan.install_target is not None:
+        result.installed = write_bytes_atomic(plan.install_target, content)
+        say(f"Installed {result.installed}: the DDSP-VST plugin lists it as '{name}' (rescan or reopen the plugin).")
+
+
+def _write_features(output_dir: pathlib.Path, examples: list[dict], *, sample_rate: int, say: console.Say):
     """Write ``features.tflite`` after checking it on the first eval example's audio (resampled
     to 16 kHz), or on a synthesized phrase."""
+    from ddsp_train.audio import resample
     from ddsp_train.exporting import feature_model
-    from ddsp_train.realtime.player import resample
 
     if examples:
-        audio = resample(examples[0]["audio"], from_rate=sample_rate, to_rate=16000)
+        audio = resample(examples[0]["audio"], rate_in=sample_rate, rate_out=contract.SAMPLE_RATE)
     else:
         from ddsp_train.synthetic import demo_phrase
 
-        audio = demo_phrase(seconds=4.0, seed=0, sample_rate=16000).audio
+        audio = demo_phrase(seconds=4.0, seed=0, sample_rate=contract.SAMPLE_RATE).audio
     content = feature_model.convert_feature_model()
     check = feature_model.check_feature_model(content, audio)
-    echo("  " + check.line())
+    say("  " + check.line())
     if not check.ok:
         raise UserError(f"self-check of {feature_model.FILE_NAME} failed: {check.line()}")
     path = write_bytes_atomic(output_dir / feature_model.FILE_NAME, content)
-    echo(f"Wrote {path} (the pitch/power feature extractor for real-time hosts; {_size(path)}; "
+    say(f"Wrote {path} (the pitch/power feature extractor for real-time hosts; {_size(path)}; "
          "not a model for the plugin's folder).")
     return path, check
 

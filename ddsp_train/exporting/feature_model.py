@@ -26,11 +26,12 @@ import time
 
 import numpy as np
 
+from ddsp_train import contract
 from ddsp_train.pitch import network
 
-INPUT_NAME = "call_audio:0"
+INPUT_NAME = contract.FEATURE_INPUT
 #: Output position -> feature name, the order the plugin reads them in.
-OUTPUT_ORDER = ("f0_scaled", "pw_scaled", "f0_hz", "pw_db")
+OUTPUT_ORDER = contract.FEATURE_OUTPUTS
 #: Tensor names: the converter numbers the dict outputs in sorted key order, as ddsp's own
 #: exporter numbered its (f0_hz, f0_scaled, pw_db, pw_scaled) tuple.
 OUTPUT_NAMES = {"f0_hz": "StatefulPartitionedCall:0", "f0_scaled": "StatefulPartitionedCall:1",
@@ -155,9 +156,9 @@ def check_feature_model(content: bytes, audio: np.ndarray, *, max_frames: int = 
     on silence, as the plugin calls it, and compare with the Keras network run by TensorFlow
     (:class:`ddsp_train.pitch.network.NetworkTracker` with ``use_tflite=False``)."""
     from ddsp_train import features
-    from ddsp_train.realtime.player import causal_frames
 
-    frames = causal_frames(np.asarray(audio, np.float32), frame_size=network.FRAME_SIZE, hop=320)[1:max_frames + 1]
+    frames = features.causal_frames(np.asarray(audio, np.float32), frame_size=contract.FRAME_SIZE,
+                                    hop=contract.HOP)[1:max_frames + 1]
     frames = np.concatenate([frames, np.zeros((1, network.FRAME_SIZE), np.float32)])
     f0_keras, _ = network.NetworkTracker(use_tflite=False).track_frames(frames)
     power = features.frame_power_db(frames)

@@ -45,14 +45,13 @@ def model_inputs(model: Any) -> list[str]:
     return keys
 
 
-def _dry_key(model: Any) -> str | None:
+def dry_key_of(model: Any) -> str | None:
     """The processor-group output that feeds the reverb (None if the model has no reverb)."""
     from ddsp_train.dsp.reverb import Reverb
+    from ddsp_train.exporting.plugin_model import find_processor
 
-    for processor, keys in zip(model.processor_group.processors, model.processor_group.input_keys):
-        if isinstance(processor, Reverb):
-            return keys[0]
-    return None
+    wired = find_processor(model, Reverb)
+    return wired.keys[0] if wired is not None else None
 
 
 def write_saved_model(model: Any, path: str | os.PathLike, *, metadata: Mapping[str, Any]) -> pathlib.Path:
@@ -63,7 +62,7 @@ def write_saved_model(model: Any, path: str | os.PathLike, *, metadata: Mapping[
     inputs = model_inputs(model)
     n_frames, n_samples = int(model.n_frames), int(model.n_samples)
     specs = [tf.TensorSpec([1, n_samples if k == "audio" else n_frames], tf.float32, name=k) for k in inputs]
-    dry_key = _dry_key(model)
+    dry_key = dry_key_of(model)
 
     def features_of(args):
         features = dict(zip(inputs, args))

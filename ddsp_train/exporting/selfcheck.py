@@ -1,13 +1,12 @@
 """Prove a freshly written plugin ``.tflite`` right before anyone plays it.
 
-:func:`selfcheck_plugin_model` loads the file with the builtin-ops-only interpreter (as the plugin
-does), checks tensor names, shapes and the appended metadata, streams the features of real
-examples through it one frame per call with the state fed back, and compares every control with
-the Keras model run on the whole sequence (``model.controls``): the maximum absolute difference
-must stay <= 1e-4 (for an int8-weight file, ``quantized``: <= 5 % of each control's peak). It
-also drives the file the way the shared plugin checker does (finite,
-non-negative controls, harmonic distribution summing to at most 1, a state that moves) and times
-1000 calls. Nothing is printed or raised here: the result lists every check; the caller prints it
+:func:`selfcheck_plugin_model` checks every rule of the plugin contract
+(:mod:`ddsp_train.exporting.plugin_check`: builtin ops, names, shapes, values driven frame by
+frame, the metadata, which must equal what was written), streams the features of real examples
+through the file one frame per call with the state fed back, and compares every control with
+the Keras model run on the whole sequence (:func:`ddsp_train.exporting.plugin_model.controls`,
+with the same level gain): the maximum absolute difference must stay <= 1e-4 (for an int8-weight
+file, ``quantized``: <= 5 % of each control's peak). It times 1000 calls. Nothing is printed or raised here: the result lists every check; the caller prints it
 and fails loudly (:meth:`SelfCheckResult.raise_if_failed`).
 """
 from __future__ import annotations
@@ -18,17 +17,18 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from ddsp_train import contract
 from ddsp_train.dsp.scaling import scale_f0_hz, scale_power_db
 from ddsp_train.errors import UserError
-from ddsp_train.exporting.metadata import PLUGIN_KEYS, read_metadata
-from ddsp_train.exporting.plugin_tflite import PLUGIN_INPUTS, PLUGIN_OUTPUTS, PluginModel, builtin_interpreter
+from ddsp_train.exporting import plugin_check, plugin_model
+from ddsp_train.exporting.plugin_tflite import PluginModel, builtin_interpreter
 
 TOLERANCE = 1e-4
 #: For an int8-weight file: the largest difference as a share of the control's peak over the examples.
 QUANTIZED_TOLERANCE = 0.05
-CONTROLS = ("amplitude", "harmonic_distribution", "noise_magnitudes")
+CONTROLS = contract.CONTROL_NAMES[:3]
 #: The frame period of the plugin model: 20 ms.
-FRAME_SECONDS = 0.02
+FRAME_SECONDS = 1.0 / contract.FRAME_RATE
 
 
 @dataclasses.dataclass
@@ -93,53 +93,24 @@ class SelfCheckResult:
             raise UserError(f"self-check of {what} failed: " + "; ".join(self.failures))
 
 
-def check_interface(content: bytes, result: SelfCheckResult, *, expected_metadata: Mapping[str, Any] | None) -> bool:
-    """Loads with builtin ops only; names, float32 shapes; metadata present and equal to ``expected_metadata``.
-
-    Returns whether the file can be streamed (it loads, with the right names and shapes).
-    """
-    try:
-        interpreter = builtin_interpreter(content)
-        interpreter.allocate_tensors()
-        loaded = True
-    except Exception as e:  # noqa: BLE001 - any load failure is the finding
-        loaded = False
-        result.check(False, f"loads with builtin ops only ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})")
-    if not loaded:
-        return False
-    result.check(True, "loads with builtin ops only")
-    ins = {d["name"]: d for d in interpreter.get_input_details()}
-    outs = {d["name"]: d for d in interpreter.get_output_details()}
-    result.check(set(ins) == set(PLUGIN_INPUTS), f"input names {sorted(ins)}")
-    result.check(set(outs) == set(PLUGIN_OUTPUTS), f"output names {sorted(outs)}")
-    sizes = dict(PLUGIN_INPUTS, **{n: s for n, (_, s) in PLUGIN_OUTPUTS.items()})
-    for name, size in sizes.items():
-        d = ins.get(name) or outs.get(name)
-        if d is not None:
-            result.check(int(np.prod(d["shape"])) == size and d["dtype"] == np.float32,
-                         f"{name} is float32 of {size} values (got {d['shape'].tolist()} {np.dtype(d['dtype']).name})")
-    playable = result.ok  # names and shapes right: the file can be streamed
-    try:
-        meta = read_metadata(content)
-    except UserError as e:
-        result.check(False, f"metadata.json appended as a zip ({e.message})")
-        return playable
-    missing = [k for k in PLUGIN_KEYS if k not in meta]
-    result.check(not missing, f"metadata has the plugin's keys (missing: {missing or 'none'})")
-    if expected_metadata is not None:
+def check_contract(content: bytes, result: SelfCheckResult, *, expected_metadata: Mapping[str, Any] | None) -> bool:
+    """Every rule of the plugin contract (:func:`ddsp_train.exporting.plugin_check.check_plugin_file`)
+    and the metadata equal to ``expected_metadata``. Returns whether the file can be streamed."""
+    findings = plugin_check.check_plugin_file(content)
+    for finding in findings:
+        result.check(finding.ok, finding.name + (f": {finding.detail}" if finding.detail else ""))
+    playable = any(f.name == plugin_check.RUNS and f.ok for f in findings)
+    meta, _ = plugin_check.read_metadata_entry(content)
+    if expected_metadata is not None and meta is not None:
         differ = sorted(k for k in expected_metadata if meta.get(k) != expected_metadata[k])
         result.check(not differ, f"metadata equals what was written (differs: {differ or 'none'})")
-    if not missing:
-        lo, hi = float(meta["mean_min_pitch_note_hz"]), float(meta["mean_max_pitch_note_hz"])
-        plo, phi = float(meta["mean_min_power_note"]), float(meta["mean_max_power_note"])
-        result.check(8.0 < lo < hi < 12600.0, f"pitch range {lo:.1f}..{hi:.1f} Hz is ordered and audible")
-        result.check(-120.0 <= plo < phi <= 0.0, f"power range {plo:.1f}..{phi:.1f} dB is ordered, in [-120, 0]")
     return playable
 
 
 def stream_vs_keras(content: bytes, model: Any, examples: Iterable[Mapping[str, np.ndarray]],
-                    result: SelfCheckResult) -> None:
-    """Every example's ``f0_hz``/``power_db`` frame by frame through the file vs ``model.controls`` at once."""
+                    result: SelfCheckResult, *, gain: float = 1.0) -> None:
+    """Every example's ``f0_hz``/``power_db`` frame by frame through the file vs the Keras model's
+    controls of the whole sequence (:func:`ddsp_train.exporting.plugin_model.controls`, times ``gain``)."""
     plugin = PluginModel(content)
     worst = {k: 0.0 for k in CONTROLS}
     peak = {k: 0.0 for k in CONTROLS}
@@ -147,7 +118,7 @@ def stream_vs_keras(content: bytes, model: Any, examples: Iterable[Mapping[str, 
     for ex in examples:
         f0_hz = np.asarray(ex["f0_hz"], np.float32).ravel()
         power_db = np.asarray(ex["power_db"], np.float32).ravel()
-        keras_out = model.controls({"f0_hz": f0_hz[None], "power_db": power_db[None]})
+        keras_out = plugin_model.controls(model, {"f0_hz": f0_hz[None], "power_db": power_db[None]}, gain=gain)
         streamed = plugin.run(scale_f0_hz(f0_hz), scale_power_db(power_db))
         streamed_all.append(streamed)
         for k in CONTROLS:
@@ -179,22 +150,6 @@ def stream_vs_keras(content: bytes, model: Any, examples: Iterable[Mapping[str, 
     result.check(bool(np.all(sums <= 1.0 + 1e-3)), f"harmonic distribution sums to at most 1 (max {sums.max():.4f})")
 
 
-def drive_like_plugin(content: bytes, result: SelfCheckResult, *, frames: int = 250) -> None:
-    """Sweeping pitch and power as the plugin check does: finite outputs and a moving state."""
-    plugin = PluginModel(content)
-    midi = 60 + 12 * np.sin(np.linspace(0, 6 * np.pi, frames))
-    db = -30 + 20 * np.sin(np.linspace(0, 4 * np.pi, frames))
-    states = []
-    for m, p in zip(midi, db):
-        out = plugin.step(m / 127, p / 80 + 1)
-        if not all(np.isfinite(v).all() for v in out.values()):
-            result.check(False, "finite outputs on a pitch/power sweep")
-            return
-        states.append(plugin.state.ravel().copy())
-    moved = float(np.abs(np.diff(np.array(states), axis=0)).mean())
-    result.check(np.isfinite(moved) and moved > 0, "state output changes from frame to frame")
-
-
 def time_calls(content: bytes, *, calls: int = 1000, xnnpack: bool = False) -> tuple[float, float]:
     """Median and 99th percentile of ``calls`` invocations in microseconds (one thread).
 
@@ -203,14 +158,15 @@ def time_calls(content: bytes, *, calls: int = 1000, xnnpack: bool = False) -> t
     """
     it = builtin_interpreter(content, xnnpack=xnnpack)
     ins = {d["name"]: d for d in it.get_input_details()}
-    state_out = next(d["index"] for d in it.get_output_details() if d["name"] == "StatefulPartitionedCall:3")
-    state = np.zeros(ins["call_state:0"]["shape"], np.float32)
+    f0_name, pw_name, state_name = contract.INPUTS
+    state_out = next(d["index"] for d in it.get_output_details() if d["name"] == list(contract.OUTPUTS)[-1])
+    state = np.zeros(ins[state_name]["shape"], np.float32)
     rng = np.random.default_rng(0)
     times = np.empty(calls)
     for i in range(calls + 20):
-        it.set_tensor(ins["call_f0_scaled:0"]["index"], np.full(ins["call_f0_scaled:0"]["shape"], 0.4 + 0.2 * rng.random(), np.float32))
-        it.set_tensor(ins["call_pw_scaled:0"]["index"], np.full(ins["call_pw_scaled:0"]["shape"], 0.5 + 0.3 * rng.random(), np.float32))
-        it.set_tensor(ins["call_state:0"]["index"], state)
+        it.set_tensor(ins[f0_name]["index"], np.full(ins[f0_name]["shape"], 0.4 + 0.2 * rng.random(), np.float32))
+        it.set_tensor(ins[pw_name]["index"], np.full(ins[pw_name]["shape"], 0.5 + 0.3 * rng.random(), np.float32))
+        it.set_tensor(ins[state_name]["index"], state)
         t0 = time.perf_counter()
         it.invoke()
         dt = time.perf_counter() - t0
@@ -228,14 +184,15 @@ def selfcheck_plugin_model(
     expected_metadata: Mapping[str, Any] | None = None,
     calls: int = 1000,
     quantized: bool = False,
+    gain: float = 1.0,
 ) -> SelfCheckResult:
     """All checks of the module docstring on the bytes of a written ``.tflite`` (``quantized``:
-    it has int8 weights, see :data:`QUANTIZED_TOLERANCE`)."""
+    it has int8 weights, see :data:`QUANTIZED_TOLERANCE`; ``gain``: the level calibration folded
+    into the file)."""
     result = SelfCheckResult(quantized=quantized)
-    if not check_interface(content, result, expected_metadata=expected_metadata):
+    if not check_contract(content, result, expected_metadata=expected_metadata):
         return result
-    stream_vs_keras(content, model, examples, result)
-    drive_like_plugin(content, result)
+    stream_vs_keras(content, model, examples, result, gain=gain)
     result.latency_us_median, result.latency_us_p99 = time_calls(content, calls=calls)
     result.latency_us_median_xnnpack, result.latency_us_p99_xnnpack = time_calls(content, calls=calls, xnnpack=True)
     return result

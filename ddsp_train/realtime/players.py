@@ -57,11 +57,11 @@ class TFLitePlayer:
         self.reverb_path = reverb_lib.learned_reverb_path(path)
         if self.reverb_path.is_file():
             self.impulse_response = reverb_lib.read_impulse_response(self.reverb_path, sample_rate=self.sample_rate)
-            self.wet = 1.0
+            self.wet, self.dry = 1.0, 0.0  # the file holds the direct path too
             self.reverb_name = f"learned ({self.reverb_path.name})"
         else:
             self.impulse_response = reverb_lib.room_impulse_response(sample_rate=self.sample_rate)
-            self.wet = reverb_lib.ROOM_WET
+            self.wet, self.dry = reverb_lib.ROOM_WET, 1.0
             self.reverb_name = "room"
         self.last_timing = {}
 
@@ -97,7 +97,7 @@ class TFLitePlayer:
         t_model, t_synth = t1 - t0, time.perf_counter() - t1
         if reverb:
             t1 = time.perf_counter()
-            audio = reverb_lib.add_reverb(audio, self.impulse_response, wet=self.wet)
+            audio = reverb_lib.add_reverb(audio, self.impulse_response, wet=self.wet, dry=self.dry)
             t_synth += time.perf_counter() - t1
         self.last_timing = {"model": t_model, "synth": t_synth}
         return audio

@@ -1,11 +1,12 @@
-"""Reverb for the plugin model, whose ``.tflite`` holds no reverb: dry at unity plus a wet convolution.
+"""Reverb for the plugin model, whose ``.tflite`` holds no reverb.
 
-``y = x + wet * (x * h)`` (``*`` is convolution, the output keeps the input's length), with
+``y = dry * x + wet * (x * h)`` (``*`` is convolution, the output keeps the input's length), with
 
-- the **learned** impulse response ``h`` that ddsp-export writes beside the model as
-  ``NAME.reverb.wav`` (mono float at the model's rate; ``wet = 1``, as the model's own reverb adds
-  it to the dry signal), when that file is there;
-- else a simple **room** (:func:`room_impulse_response`).
+- the **learned** response ``h`` that ddsp-export writes beside the model as ``NAME.reverb.wav``
+  (mono float at the model's rate) when that file is there: it is the model's whole reverb, direct
+  path included and divided by the export's level gain, so ``dry = 0, wet = 1`` gives exactly the
+  full trained model (see :mod:`ddsp_train.exporting.calibration`);
+- else a simple **room** (:func:`room_impulse_response`): dry at unity plus ``wet`` of a tail.
 """
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ import pathlib
 
 import numpy as np
 
+from ddsp_train import contract
 from ddsp_train.errors import UserError
 
 #: Suffix of the learned impulse response beside ``NAME.tflite``.
-REVERB_SUFFIX = ".reverb.wav"
+REVERB_SUFFIX = contract.REVERB_SUFFIX
 #: The room's decay time (60 dB, seconds) and wet gain.
 ROOM_SECONDS = 1.0
 ROOM_WET = 0.25
@@ -34,15 +36,15 @@ def room_impulse_response(*, sample_rate: int, seconds: float = ROOM_SECONDS, se
     return h / np.sqrt(np.sum(h * h))
 
 
-def add_reverb(audio: np.ndarray, impulse_response: np.ndarray, *, wet: float = 1.0) -> np.ndarray:
-    """``x + wet * (x * h)`` (FFT convolution), the input's length; ``x`` itself is kept at unity."""
+def add_reverb(audio: np.ndarray, impulse_response: np.ndarray, *, wet: float = 1.0, dry: float = 1.0) -> np.ndarray:
+    """``dry * x + wet * (x * h)`` (FFT convolution), the input's length."""
     x = np.asarray(audio, np.float64)
     h = np.asarray(impulse_response, np.float64).ravel()
     if len(x) == 0 or len(h) == 0 or wet == 0:
-        return x.astype(np.float32)
+        return (dry * x).astype(np.float32)
     size = 1 << int(np.ceil(np.log2(len(x) + len(h) - 1)))
     reverberated = np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(h, size), size)[: len(x)]
-    return (x + wet * reverberated).astype(np.float32)
+    return (dry * x + wet * reverberated).astype(np.float32)
 
 
 def room_reverb(audio: np.ndarray, *, sample_rate: int, seconds: float = ROOM_SECONDS, wet: float = ROOM_WET,
