@@ -85,7 +85,7 @@ def run_demo(
     write_demo_audio(audio_dir, melody, minutes=minutes, seed=seed)
 
     click.secho("2/5 Preparing the dataset", bold=True)
-    if (dataset / "dataset.json").exists():
+    if dataset_info.exists(dataset):
         click.echo(f"  {dataset} exists: reusing it (`make clean-demo` starts over)")
     else:
         _run("ddsp-prepare", str(audio_dir), "--output", str(dataset),

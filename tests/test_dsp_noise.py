@@ -2,6 +2,7 @@
 import numpy as np
 
 from ddsp_train.dsp import core, noise
+from ddsp_train.dsp import filtering
 
 
 def test_controls_scale_with_bias():
@@ -25,7 +26,7 @@ def test_noise_spectrum_follows_the_magnitudes():
     starts = range(0, body.shape[1] - 512, 256)
     frames = np.stack([body[:, s:s + 512] for s in starts], axis=1) * window
     measured = np.mean(np.abs(np.fft.rfft(frames, axis=-1)) ** 2, axis=(0, 1)) / np.sum(window ** 2)
-    expected = np.abs(np.fft.rfft(core.frequency_sampling_fir(shape), 512)) ** 2 / 3.0  # var U(-1,1) = 1/3
+    expected = np.abs(np.fft.rfft(filtering.frequency_sampling_fir(shape), 512)) ** 2 / 3.0  # var U(-1,1) = 1/3
     db = 10 * np.log10(measured[2:-2] / expected[2:-2])
     # ~480 averaged frames: each bin within 1.5 dB, no overall bias.
     assert np.abs(db).max() < 1.5

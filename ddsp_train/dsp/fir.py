@@ -1,7 +1,7 @@
 """The noise filter design of the DDSP-VST plugin in plain numpy (no TensorFlow import).
 
 This module is the single definition of the frequency-sampling FIR; the TensorFlow version in
-:func:`ddsp_train.dsp.core.frequency_sampling_fir` uses the same constants from here, and the
+:func:`ddsp_train.dsp.filtering.frequency_sampling_fir` uses the same constants from here, and the
 real-time player can import this module without loading TensorFlow.
 
 ``magnitudes [..., M]`` sample the response at ``f_i = i / (M - 1) * sr / 2`` (DC..Nyquist).

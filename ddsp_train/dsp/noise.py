@@ -6,7 +6,7 @@ from typing import Callable
 import gin
 import tensorflow as tf
 
-from ddsp_train.dsp import core, fir
+from ddsp_train.dsp import core, filtering, fir
 from ddsp_train.dsp.processors import Processor
 
 
@@ -19,7 +19,7 @@ class FilteredNoise(Processor):
     Signal: ``u ~ Uniform[-1, 1)`` ``[B, n_samples]``; for every frame ``k`` the causal FIR
     ``h_k = frequency_sampling_fir(m_k, n_taps)`` (the plugin's design) filters the hop-long block
     of noise centred on the frame and the blocks are overlap-added
-    (:func:`ddsp_train.dsp.core.frequency_filter` with ``delay_compensation=0``, causal as in the
+    (:func:`ddsp_train.dsp.filtering.frequency_filter` with ``delay_compensation=0``, causal as in the
     plugin). Expected power spectrum: ``|H_k(f)|^2 / 3`` per sample (uniform noise has variance 1/3).
     """
 
@@ -45,4 +45,4 @@ class FilteredNoise(Processor):
         magnitudes = core._f32(magnitudes)
         batch = tf.shape(magnitudes)[0]
         noise = tf.random.uniform([batch, self.n_samples], minval=-1.0, maxval=1.0)
-        return core.frequency_filter(noise, magnitudes, self.n_taps, delay_compensation=0, hop=self.hop)
+        return filtering.frequency_filter(noise, magnitudes, self.n_taps, delay_compensation=0, hop=self.hop)

@@ -5,7 +5,7 @@ import gin
 import keras
 import tensorflow as tf
 
-from ddsp_train.dsp import core
+from ddsp_train.dsp import core, filtering
 from ddsp_train.dsp.processors import Processor
 
 
@@ -15,7 +15,7 @@ class Reverb(Processor):
 
     ``wet[n] = sum_{m >= 1} ir[m] x[n - m]`` (``ir[0]`` is masked to 0: the direct path is the dry
     signal), ``y = x + wet`` when ``add_dry`` else ``wet``; computed with
-    :func:`ddsp_train.dsp.core.fft_convolve` (``padding="same"``, no delay compensation).
+    :func:`ddsp_train.dsp.filtering.fft_convolve` (``padding="same"``, no delay compensation).
     With ``trainable=True`` the impulse response is a weight ``ir [reverb_length]`` initialised
     N(0, 1e-6^2) and shared by the batch; otherwise ``ir`` ``[B or 1, L]`` must be passed to
     ``get_controls(audio, ir)``.
@@ -48,5 +48,5 @@ class Reverb(Processor):
     def get_signal(self, audio, ir):
         audio, ir = core._f32(audio), core._f32(ir)
         ir = tf.concat([tf.zeros_like(ir[:, :1]), ir[:, 1:]], axis=1)  # mask the direct path
-        wet = core.fft_convolve(audio, ir, padding="same", delay_compensation=0)
+        wet = filtering.fft_convolve(audio, ir, padding="same", delay_compensation=0)
         return audio + wet if self.add_dry else wet
