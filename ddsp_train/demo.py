@@ -25,7 +25,7 @@ import click
 import numpy as np
 import soundfile as sf
 
-from ddsp_train import synthetic
+from ddsp_train import dataset_info, synthetic
 from ddsp_train.errors import UserError
 
 INSTRUMENT_TIMBRE = "bowed"

@@ -37,7 +37,8 @@ import click
 import numpy as np
 
 from ddsp_train.pitch import metrics, network
-import pitch_training_data as td  # scripts/pitch_training_data.py (beside this script)
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import pitch_training_data as td  # noqa: E402  scripts/pitch_training_data.py (beside this script)
 
 WHISPER_TEXTS = [
     "she sells sea shells by the sea shore", "fish and chips for six hungry students",

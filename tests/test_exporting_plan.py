@@ -90,22 +90,45 @@ def test_refusals_come_before_tensorflow_in_one_line(dirs, tmp_path):
     assert sorted(p.name for p in foreign.iterdir()) == ["mine.txt"]
 
 
-def test_unwritable_output_and_plugin_folder_are_refused_up_front(dirs, tmp_path):
-    model, _ = dirs
-    locked = tmp_path / "locked"
+@pytest.fixture
+def open_tmp():
+    """A scratch folder every user may enter (pytest's own base folder is private to root)."""
+    import shutil
+    import tempfile
+
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="ddsp-export-test-", dir="/tmp"))
+    folder.chmod(0o755)
+    yield folder
+    for path in folder.rglob("*"):
+        if path.is_dir():
+            path.chmod(0o755)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_unwritable_output_and_plugin_folder_are_refused_up_front(open_tmp):
+    dataset = make_dataset(open_tmp / "data")
+    model = make_model_dir(open_tmp / "model", dataset=dataset)
+    locked = open_tmp / "locked"
     locked.mkdir()
-    locked.chmod(0o555)
-    for path in (tmp_path, tmp_path.parent, model, model.parent):
-        path.chmod(0o755)  # nobody may read the model folder but not write into it
+    locked.chmod(0o555)  # nobody may read the model folder but not write into it
     code, stderr = refuse([model, "--output", locked / "out"], as_nobody=True)
     assert code == 1 and stderr.startswith(f"Error: --output {locked / 'out'}: cannot write in {locked} "
                                            "(permission denied)"), stderr
-    writable = tmp_path / "open"
+    writable = open_tmp / "open"
     writable.mkdir()
     writable.chmod(0o777)
     code, stderr = refuse([model, "--output", writable / "out", "--install", "--plugin-dir", locked / "models"],
                           as_nobody=True)
     assert code == 1 and "--plugin-dir" in stderr and "permission denied" in stderr, stderr
+
+
+def test_a_model_folder_that_cannot_be_read_is_one_line(open_tmp):
+    private = open_tmp / "private"
+    private.mkdir()
+    model = make_model_dir(private / "model", dataset=make_dataset(private / "data"))
+    private.chmod(0o700)
+    code, stderr = refuse([model], as_nobody=True)
+    assert code == 1 and stderr == f"Error: model folder {model} cannot be read (permission denied)\n", stderr
 
 
 def test_install_replaces_only_a_file_that_ddsp_export_wrote(dirs, tmp_path):

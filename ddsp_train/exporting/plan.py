@@ -68,6 +68,12 @@ def available_steps(model_dir: pathlib.Path) -> tuple[int, ...]:
 
 def check_model_dir(model_dir: pathlib.Path) -> tuple[int, ...]:
     """Refuse what is not a trained model folder; returns its checkpoint steps."""
+    try:
+        os.stat(model_dir)
+    except PermissionError:
+        raise UserError(f"model folder {model_dir} cannot be read (permission denied)") from None
+    except OSError:
+        pass
     if not model_dir.exists():
         raise UserError(f"model folder {model_dir} does not exist; give the --model-dir of ddsp-train")
     if not model_dir.is_dir():
