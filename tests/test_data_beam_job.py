@@ -15,12 +15,14 @@ def test_running_mode_is_a_function_of_the_audio_the_workers_and_the_tracker():
     mode = beam_job.running_mode
     assert mode(total_secs=10, workers=2, parallel="threads") == "in_process"  # workers would cost more
     assert mode(total_secs=600 * 60, workers=1) == "in_process"
-    # Small jobs skip Beam (its import and runner start-up are most of their wall time).
-    assert mode(total_secs=160, workers=2, parallel="threads") == "threads"  # the network tracker
-    assert mode(total_secs=160, workers=2, parallel="processes") == "processes"  # pyin, yin
+    # The network's small jobs skip Beam (its import and runner start-up are most of their wall time).
+    assert mode(total_secs=160, workers=2, parallel="threads") == "threads"
     assert mode(total_secs=beam_job.LOCAL_JOB_SECS, workers=2, parallel="threads") == "multi_threading"
-    assert mode(total_secs=3600, workers=2, parallel="processes") == "multi_processing"
-    # Beam options given: Beam decides, except a lone local mode.
+    # pyin and yin: Beam's processes (measured no slower than a pool of our own on 32 s and 160 s).
+    assert mode(total_secs=160, workers=2, parallel="processes") == "multi_processing"
+    # Beam options: Beam, sized as before unless they set the mode or the runner; a lone local mode is kept.
+    assert mode(total_secs=10, workers=2, beam_args=["--direct_num_workers=3"]) == "in_memory"
+    assert mode(total_secs=160, workers=2, parallel="threads", beam_args=["--direct_num_workers=3"]) == "multi_threading"
     assert mode(total_secs=10, workers=2, beam_args=["--direct_running_mode=in_memory"]) is None
     assert mode(total_secs=10, workers=2, beam_args=["--runner=FlinkRunner"]) is None
     assert mode(total_secs=3600, workers=2, beam_args=["--direct_running_mode=threads"]) == "threads"
@@ -42,6 +44,7 @@ def test_pipeline_options_follow_the_running_mode():
     assert mode(workers=2, total_secs=3600, parallel="threads") == "multi_threading"
     assert mode(workers=2, total_secs=600, args=["--direct_running_mode=in_memory"]) == "in_memory"
     assert mode(workers=2, total_secs=10, args=["--direct_num_workers=3"]) == "in_memory"
+    assert mode(workers=2, total_secs=160, args=["--runner=DirectRunner"]) == "multi_processing"
     options = beam_job.pipeline_options(["--direct_num_workers=5"], workers=2, total_secs=600).get_all_options()
     assert options["direct_num_workers"] == 5
 

@@ -6,9 +6,9 @@ and, after the job, the driver deals them in plan order into ``{train,eval}.tfre
 (:func:`beam_log`): its last lines are shown only if the job fails (not on Ctrl-C). A thread
 reads the workers' progress marks and draws a :class:`ddsp_train.console.Progress` line.
 
-A local job of less than :data:`LOCAL_JOB_SECS` of audio without Beam options runs the same work
-items without Beam (:func:`running_mode`, :mod:`ddsp_train.data.local_job`): importing Beam and starting its
-runner cost seconds, most of a small job's wall time. The records are the same either way.
+A small local job without Beam options runs the same work items without Beam (:func:`running_mode`,
+:mod:`ddsp_train.data.local_job`): importing Beam and starting its runner cost seconds, most of
+a small job's wall time. The records are the same either way.
 """
 from __future__ import annotations
 
@@ -32,8 +32,9 @@ from ddsp_train.errors import UserError
 #: Below this much audio in total the job runs in this thread: starting workers would cost more
 #: than it saves. The output is the same in every mode.
 SMALL_JOB_SECS = 60.0
-#: Below this much audio a local job without Beam options runs without Beam (a pool of threads or
-#: processes): Beam's import, pipeline and runner start-up cost more than they bring.
+#: Below this much audio a local job of a tracker that runs in threads (the network) and no Beam
+#: options runs in a pool of threads without Beam: Beam's import, pipeline and runner start-up
+#: cost more than they bring (scripts/bench_prepare.py, table 4).
 LOCAL_JOB_SECS = 600.0
 #: Ways to run without Beam: in this thread, a pool of threads, a pool of (spawned) processes.
 LOCAL_MODES = ("in_process", "threads", "processes")
@@ -61,23 +62,27 @@ def import_beam():
 
 def running_mode(*, total_secs: float, workers: int, parallel: str = "processes",
                  beam_args: Sequence[str] = ()) -> str | None:
-    """How a job runs: one of :data:`LOCAL_MODES` (no Beam), a DirectRunner mode, or None (Beam
-    as the user's ``beam_args`` say).
+    """How a job runs: one of :data:`LOCAL_MODES` (no Beam), a DirectRunner mode, or None (as the
+    user's ``beam_args`` say: another runner, or a DirectRunner mode given).
 
-    - ``beam_args`` given: None, except a lone ``--direct_running_mode=M`` with ``M`` a local mode;
-    - ``workers == 1`` or ``total_secs <`` :data:`SMALL_JOB_SECS`: ``"in_process"``;
-    - ``total_secs <`` :data:`LOCAL_JOB_SECS`: ``"threads"`` for a tracker that runs in threads
-      (``parallel``, see :func:`ddsp_train.pitch.tracker_parallel`), else ``"processes"``;
-    - otherwise Beam's ``"multi_threading"`` or ``"multi_processing"`` likewise.
+    - a lone ``--direct_running_mode=M`` with ``M`` a local mode: ``M``;
+    - small (``workers == 1`` or ``total_secs <`` :data:`SMALL_JOB_SECS`): ``"in_process"``
+      without Beam options, else Beam's ``"in_memory"``;
+    - a tracker that runs in threads (``parallel``, :func:`ddsp_train.pitch.tracker_parallel`):
+      ``"threads"`` below :data:`LOCAL_JOB_SECS` without Beam options, else ``"multi_threading"``;
+    - otherwise ``"multi_processing"``.
     """
-    if beam_args:
-        mode = beam_args[0].partition("=")[2] if len(beam_args) == 1 else ""
-        return mode if beam_args[0].startswith("--direct_running_mode=") and mode in LOCAL_MODES else None
+    given = " ".join(beam_args)
+    lone = beam_args[0].partition("=") if len(beam_args) == 1 else ("", "", "")
+    if lone[0] == "--direct_running_mode" and lone[2] in LOCAL_MODES:
+        return lone[2]
+    if "--direct_running_mode" in given or ("--runner" in given and "DirectRunner" not in given):
+        return None
     if workers == 1 or total_secs < SMALL_JOB_SECS:
-        return "in_process"
-    if total_secs < LOCAL_JOB_SECS:
-        return "threads" if parallel == "threads" else "processes"
-    return "multi_threading" if parallel == "threads" else "multi_processing"
+        return "in_memory" if beam_args else "in_process"
+    if parallel == "threads":
+        return "threads" if not beam_args and total_secs < LOCAL_JOB_SECS else "multi_threading"
+    return "multi_processing"
 
 
 @dataclasses.dataclass(frozen=True)
