@@ -3,9 +3,6 @@ raised as it is, Ctrl-C says Interrupted. and leaves nothing behind."""
 import dataclasses
 import os
 import pathlib
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -14,10 +11,9 @@ import soundfile as sf
 from ddsp_train import audio, synthetic
 from ddsp_train.data import beam_job, local_job, plan
 from ddsp_train.data.split import Region
-from ddsp_train.data.staging import STAGING_PREFIX
+from prepare_support import interrupt_in_job
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-SCRIPT = str(pathlib.Path(sys.executable).parent / "ddsp-prepare")
 
 
 @pytest.fixture(scope="module")
@@ -67,25 +63,12 @@ def test_an_error_in_a_pooled_item_stops_the_job_as_it_is(small_job, tmp_path):
 
 @pytest.mark.parametrize("mode", ["threads", "processes"])
 def test_ctrl_c_says_interrupted_and_leaves_no_staging_folder(prepared_audio_dir, tmp_path, mode):
-    """pyin (slow) in a pool; SIGINT to the parent alone (its items must not write afterwards,
-    which would bring the removed staging folder back) and then to the whole group."""
-    out = tmp_path / "ds"
-    proc = subprocess.Popen([SCRIPT, str(prepared_audio_dir), "-o", str(out), "--f0-method", "pyin",
-                             "--example-secs", "2", "--", f"--direct_running_mode={mode}"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, env={**os.environ, "PYTHONPATH": str(REPO)})
-    try:
-        deadline = time.time() + 120
-        while not list(tmp_path.glob(f"{STAGING_PREFIX}*/_records")):
-            assert proc.poll() is None and time.time() < deadline
-            time.sleep(0.05)
-        time.sleep(1.0)  # inside the job
-        os.kill(proc.pid, signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, stderr
+    """pyin (slow) in a pool; SIGINT to the command alone: its items must not write afterwards
+    (which would bring the removed staging folder back)."""
+    code, stdout, stderr = interrupt_in_job(
+        [prepared_audio_dir, "-o", tmp_path / "ds", "--f0-method", "pyin", "--example-secs", "2", "--",
+         f"--direct_running_mode={mode}"], folder=tmp_path, wait=1.0, group=False)
+    assert code == 130, stderr
     assert stdout == "" and stderr.endswith("Interrupted.\n"), stderr
     for bad in ("Traceback", "KeyboardInterrupt", "Exception"):
         assert bad not in stderr, stderr
