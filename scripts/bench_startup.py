@@ -162,7 +162,8 @@ def prepare_startup_table(workdir: pathlib.Path) -> None:
         p = beam.Pipeline(options=options)
         _ = p | beam.Create(list(range(20)), reshuffle=True) | beam.Map(lambda x: x)
         built = time.perf_counter() - t0
-        p.run().wait_until_finish()
+        with beam_job.beam_log(str(workdir / "beam.log"), capture=True):  # the workers' log lines
+            p.run().wait_until_finish()
         print(f"   {'Beam job of 20 no-op items, ' + mode:<46} {time.perf_counter() - t0:6.2f} s "
               f"(construction {built:.2f} s)")
     from ddsp_train.pitch import get_tracker
