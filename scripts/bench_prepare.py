@@ -17,12 +17,12 @@ Prints three tables:
    so Python, imports, Beam and its workers are included) on ``--small-files`` synthesized clips
    of ``--small-secs`` (20 x 8 s = 160 s, 44.1 kHz mono 16-bit), network against pyin: the
    median wall time of ``--small-repeats`` runs each and the ratio (goal: network >= 5x pyin's
-   speed). With ``--small-modes`` every running mode is timed too (``-- --direct_running_mode=M``:
+   speed). With ``--small-modes network`` every running mode is timed too (``-- --direct_running_mode=M``:
    without Beam ``in_process`` / ``threads`` / ``processes``, and Beam's DirectRunner modes), the
    measurement behind :func:`ddsp_train.data.beam_job.running_mode`.
 
 Usage: ``python scripts/bench_prepare.py [--methods yin,pyin] [--hour-minutes 60] [--skip-hour] [--json rows.json]``;
-only the small-dataset table: ``python scripts/bench_prepare.py --only-small [--small-modes]``.
+only the small-dataset table: ``python scripts/bench_prepare.py --only-small [--small-modes network,pyin]``.
 """
 from __future__ import annotations
 
@@ -248,14 +248,14 @@ def time_prepare_command(clips: str, out: str, *, method: str, beam_args: tuple[
     return wall
 
 
-def small_table(workdir: str, *, files: int, seconds: float, repeats: int, modes: bool) -> None:
+def small_table(workdir: str, *, files: int, seconds: float, repeats: int, modes: list[str]) -> None:
     """Table 4 (see the module docstring)."""
     clips = os.path.join(workdir, "small")
     total = write_small_clips(clips, files=files, seconds=seconds)
     out = os.path.join(workdir, "ds-small")
     runs = [("network", "default"), ("pyin", "default")]
     if modes:
-        runs += [(m, mode) for m in ("network", "pyin")
+        runs += [(m, mode) for m in modes
                  for mode in ("in_process", "threads", "processes", "in_memory", "multi_threading", "multi_processing")]
     print(f"\n4. ddsp-prepare start-up on a small dataset: {files} x {seconds:g} s = {total:g} s of 44.1 kHz audio, "
           f"the command's wall time (new process), median of {repeats}; load average "
@@ -291,7 +291,7 @@ def main() -> None:
     parser.add_argument("--small-files", type=int, default=20)
     parser.add_argument("--small-secs", type=float, default=8.0)
     parser.add_argument("--small-repeats", type=int, default=3)
-    parser.add_argument("--small-modes", action="store_true", help="also time each DirectRunner mode")
+    parser.add_argument("--small-modes", default="", help="comma-separated f0 methods to time in every running mode too")
     parser.add_argument("--workdir", default=None, help="scratch folder [default: a temporary one]")
     parser.add_argument("--json", help="also write the figures as rows for scripts/bench.py")
     args = parser.parse_args()
@@ -311,7 +311,7 @@ def main() -> None:
             hour_table(workdir, args.hour_minutes, args.hour_method)
         if not args.skip_small:
             small_table(workdir, files=args.small_files, seconds=args.small_secs, repeats=args.small_repeats,
-                        modes=args.small_modes)
+                        modes=[m for m in args.small_modes.split(",") if m])
     finally:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)

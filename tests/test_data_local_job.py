@@ -32,8 +32,8 @@ def small_job(tmp_path_factory):
 
 
 def run_records(root, config, items, *, mode, workers=2):
-    records = root / f"records-{mode}"
-    progress = root / f"progress-{mode}"
+    records = root / f"records-{config.f0_method}-{mode}"
+    progress = root / f"progress-{config.f0_method}-{mode}"
     records.mkdir()
     progress.mkdir()
     cfg = dataclasses.replace(config, records_dir=str(records), progress_dir=str(progress))
@@ -42,8 +42,12 @@ def run_records(root, config, items, *, mode, workers=2):
     return {p.name: p.read_bytes() for p in sorted(records.iterdir())}, done
 
 
-def test_a_job_without_beam_writes_the_same_records_in_every_mode(small_job):
+@pytest.mark.parametrize("method", ["yin", "network"])
+def test_a_job_without_beam_writes_the_same_records_in_every_mode(small_job, method):
+    """The network too: one interpreter per thread (one kernel thread each) gives the same
+    features as the main thread's (all cores)."""
     root, config, items = small_job
+    config = dataclasses.replace(config, f0_method=method)
     assert len(items) >= 4
     reference, done = run_records(root, config, items, mode="in_process")
     assert len(reference) == len(items) and done == (pytest.approx(10.0, abs=0.05), 2)
