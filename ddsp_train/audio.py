@@ -11,7 +11,6 @@ alignments (multiples of ``rate / gcd(rate_in, rate_out)``) and carry enough res
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
 import os
 import struct
@@ -225,6 +224,8 @@ def scan_audio(info: AudioInfo, *, block_frames: int = 1 << 20) -> AudioScan:
 
 def file_digest(path: str) -> str:
     """sha256 of the file's bytes (hex), read in 1 MiB blocks."""
+    import hashlib  # here: ddsp-transfer never hashes, and hashlib costs ~15 ms of start-up
+
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

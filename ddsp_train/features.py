@@ -107,14 +107,27 @@ def compute_power_db(audio: np.ndarray, *, sample_rate: int, frame_rate: float,
     return out
 
 
+#: The A-weighting's pole frequencies (Hz), as in IEC 61672-1 and ``librosa.A_weighting``.
+A_WEIGHTING_POLES = (12194.217, 20.598997, 107.65265, 737.86223)
+
+
+def a_weighting_db(freqs: np.ndarray, *, min_db: float = -DB_RANGE) -> np.ndarray:
+    """``A(f) = max(2 + 20 log10(c1^2 f^4 / ((f^2 + c1^2)(f^2 + c2^2) sqrt((f^2 + c3^2)(f^2 + c4^2)))), min_db)``
+    with ``c1..c4`` = :data:`A_WEIGHTING_POLES`: ``librosa.A_weighting`` term by term, without
+    importing librosa (with scipy and numba, seconds of a worker's start-up)."""
+    f_sq = np.asarray(freqs, np.float64) ** 2.0
+    c = np.asarray(A_WEIGHTING_POLES) ** 2.0
+    with np.errstate(divide="ignore"):  # A(0 Hz) = -inf, floored at min_db
+        weights = 2.0 + 20.0 * (np.log10(c[0]) + 2 * np.log10(f_sq) - np.log10(f_sq + c[0]) - np.log10(f_sq + c[1])
+                                - 0.5 * np.log10(f_sq + c[2]) - 0.5 * np.log10(f_sq + c[3]))
+    return np.maximum(min_db, weights)
+
+
 @functools.lru_cache(maxsize=16)
 def _a_weighting_power(sample_rate: int, n_fft: int) -> np.ndarray:
     """``10 ** (A(f) / 10)`` at the rfft bin frequencies ``f = k * sample_rate / n_fft``."""
-    import librosa
-
     freqs = np.fft.rfftfreq(n_fft, d=1.0 / sample_rate)
-    with np.errstate(divide="ignore"):  # A(0 Hz) = -inf, floored at -80 dB
-            return (10.0 ** (librosa.A_weighting(freqs, min_db=-DB_RANGE) / 10.0)).astype(np.float64)
+    return (10.0 ** (a_weighting_db(freqs) / 10.0)).astype(np.float64)
 
 
 def default_loudness_n_fft(sample_rate: int) -> int:
@@ -128,8 +141,8 @@ def compute_loudness_db(audio: np.ndarray, *, sample_rate: int, frame_rate: floa
 
     ``loudness_db[k] = max(10 log10(max(mean_f(|rfft(hann * frame_k)|^2 * 10^(A(f)/10)), 1e-8)), -80)``
     with centred, zero-padded frames of ``n_fft`` samples (512 at 16 kHz, ddsp's
-    ``prepare_tfrecord`` setting), the periodic Hann window, ``librosa.A_weighting`` (floored
-    at -80 dB) and ``ref_db = 0`` (ddsp >= 2.0). Returns float32 ``[n_frames(len(audio))]``.
+    ``prepare_tfrecord`` setting), the periodic Hann window, the A-weighting
+    :func:`a_weighting_db` (floored at -80 dB) and ``ref_db = 0`` (ddsp >= 2.0). Returns float32 ``[n_frames(len(audio))]``.
     """
     hop = hop_size(sample_rate=sample_rate, frame_rate=frame_rate)
     n_fft = default_loudness_n_fft(sample_rate) if n_fft is None else int(n_fft)

@@ -13,8 +13,16 @@ Prints three tables:
    relative to pyin's.
 3. Peak RSS (the whole process tree, sampled every 0.2 s from /proc) and speed of
    ``ddsp-prepare`` on a generated 1-hour 44.1 kHz stereo 16-bit wav.
+4. Start-up on a small dataset (issue #12): the ``ddsp-prepare`` command itself (a new process,
+   so Python, imports, Beam and its workers are included) on ``--small-files`` synthesized clips
+   of ``--small-secs`` (20 x 8 s = 160 s, 44.1 kHz mono 16-bit), network against pyin: the
+   median wall time of ``--small-repeats`` runs each and the ratio (goal: network >= 5x pyin's
+   speed). With ``--small-modes network`` every running mode is timed too (``-- --direct_running_mode=M``:
+   without Beam ``in_process`` / ``threads`` / ``processes``, and Beam's DirectRunner modes), the
+   measurement behind :func:`ddsp_train.data.beam_job.running_mode`.
 
-Usage: ``python scripts/bench_prepare.py [--methods yin,pyin] [--hour-minutes 60] [--skip-hour] [--json rows.json]``.
+Usage: ``python scripts/bench_prepare.py [--methods yin,pyin] [--hour-minutes 60] [--skip-hour] [--json rows.json]``;
+only the small-dataset table: ``python scripts/bench_prepare.py --only-small [--small-modes network,pyin]``.
 """
 from __future__ import annotations
 
@@ -214,6 +222,59 @@ def hour_table(workdir: str, minutes: float, method: str) -> None:
     shutil.rmtree(out, ignore_errors=True)
 
 
+def write_small_clips(folder: str, *, files: int, seconds: float) -> float:
+    """``files`` synthesized phrases of ``seconds`` (the four demo timbres in turn) at 44.1 kHz; total seconds."""
+    import soundfile as sf
+
+    from ddsp_train import synthetic
+
+    os.makedirs(folder, exist_ok=True)
+    timbres = ("bowed", "reed", "flute", "brass")
+    for i in range(files):
+        r = synthetic.demo_phrase(seconds=seconds, seed=200 + i, timbre=timbres[i % 4], sample_rate=44100)
+        sf.write(os.path.join(folder, f"clip_{i:02d}.wav"), r.audio, 44100, subtype="PCM_16")
+    return files * seconds
+
+
+def time_prepare_command(clips: str, out: str, *, method: str, beam_args: tuple[str, ...] = ()) -> float:
+    """Wall seconds of one ``ddsp-prepare CLIPS -o OUT --f0-method METHOD [-- BEAM_ARGS]`` process."""
+    script = os.path.join(os.path.dirname(sys.executable), "ddsp-prepare")
+    cmd = [script, clips, "-o", out, "--overwrite", "--f0-method", method, *(["--", *beam_args] if beam_args else [])]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return wall
+
+
+def small_table(workdir: str, *, files: int, seconds: float, repeats: int, modes: list[str]) -> None:
+    """Table 4 (see the module docstring)."""
+    clips = os.path.join(workdir, "small")
+    total = write_small_clips(clips, files=files, seconds=seconds)
+    out = os.path.join(workdir, "ds-small")
+    runs = [("network", "default"), ("pyin", "default")]
+    if modes:
+        runs += [(m, mode) for m in modes
+                 for mode in ("in_process", "threads", "processes", "in_memory", "multi_threading", "multi_processing")]
+    print(f"\n4. ddsp-prepare start-up on a small dataset: {files} x {seconds:g} s = {total:g} s of 44.1 kHz audio, "
+          f"the command's wall time (new process), median of {repeats}; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"   {'method':<8} {'runner mode':<17} {'wall s (runs)':<28} {'x real time':>12}")
+    medians = {}
+    for method, mode in runs:
+        beam_args = () if mode == "default" else (f"--direct_running_mode={mode}",)
+        walls = [time_prepare_command(clips, out, method=method, beam_args=beam_args) for _ in range(repeats)]
+        medians[method, mode] = median = float(np.median(walls))
+        print(f"   {method:<8} {mode:<17} {median:>6.1f} ({', '.join(f'{w:.1f}' for w in walls)}){'':<4} "
+              f"{total / median:>11.1f}x", flush=True)
+        row(f"ddsp-prepare wall, {files} x {seconds:g} s, start-up included ({method}, {mode})", median, "s")
+    ratio = medians["pyin", "default"] / medians["network", "default"]
+    print(f"   network speed / pyin speed (defaults, start-up included): {ratio:.1f}x (goal >= 5x)")
+    row(f"ddsp-prepare speed vs pyin, {files} x {seconds:g} s, start-up included (network)", ratio, "x")
+    shutil.rmtree(out, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--methods", default=None, help="comma-separated f0 methods [default: all registered]")
@@ -225,6 +286,12 @@ def main() -> None:
     parser.add_argument("--skip-accuracy", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-hour", action="store_true")
+    parser.add_argument("--skip-small", action="store_true")
+    parser.add_argument("--only-small", action="store_true", help="only table 4 (start-up on a small dataset)")
+    parser.add_argument("--small-files", type=int, default=20)
+    parser.add_argument("--small-secs", type=float, default=8.0)
+    parser.add_argument("--small-repeats", type=int, default=3)
+    parser.add_argument("--small-modes", default="", help="comma-separated f0 methods to time in every running mode too")
     parser.add_argument("--workdir", default=None, help="scratch folder [default: a temporary one]")
     parser.add_argument("--json", help="also write the figures as rows for scripts/bench.py")
     args = parser.parse_args()
@@ -236,12 +303,15 @@ def main() -> None:
     os.makedirs(workdir, exist_ok=True)
     print(f"bench_prepare: methods {methods}, {os.cpu_count()} cores, scratch {workdir}")
     try:
-        if not args.skip_accuracy:
+        if not (args.skip_accuracy or args.only_small):
             accuracy_table(methods, args.renders)
-        if not args.skip_throughput:
+        if not (args.skip_throughput or args.only_small):
             throughput_table(methods, args.renders, workdir, minutes=args.throughput_minutes)
-        if not args.skip_hour:
+        if not (args.skip_hour or args.only_small):
             hour_table(workdir, args.hour_minutes, args.hour_method)
+        if not args.skip_small:
+            small_table(workdir, files=args.small_files, seconds=args.small_secs, repeats=args.small_repeats,
+                        modes=[m for m in args.small_modes.split(",") if m])
     finally:
         if not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -1,21 +1,50 @@
 """The Beam job's options, its log on failure (and not on Ctrl-C), the progress marks and line."""
 import os
+import pathlib
+import subprocess
+import sys
 
 import pytest
 
 from ddsp_train.data import beam_job
 
+REPO = pathlib.Path(__file__).resolve().parents[1]
 
-def test_runner_mode_follows_the_job():
+
+def test_running_mode_is_a_function_of_the_audio_the_workers_and_the_tracker():
+    mode = beam_job.running_mode
+    assert mode(total_secs=10, workers=2, parallel="threads") == "in_process"  # workers would cost more
+    assert mode(total_secs=600 * 60, workers=1) == "in_process"
+    # The network's small jobs skip Beam (its import and runner start-up are most of their wall time).
+    assert mode(total_secs=160, workers=2, parallel="threads") == "threads"
+    assert mode(total_secs=beam_job.LOCAL_JOB_SECS, workers=2, parallel="threads") == "multi_threading"
+    # pyin and yin: Beam's processes (measured no slower than a pool of our own on 32 s and 160 s).
+    assert mode(total_secs=160, workers=2, parallel="processes") == "multi_processing"
+    # Beam options: Beam, sized as before unless they set the mode or the runner; a lone local mode is kept.
+    assert mode(total_secs=10, workers=2, beam_args=["--direct_num_workers=3"]) == "in_memory"
+    assert mode(total_secs=160, workers=2, parallel="threads", beam_args=["--direct_num_workers=3"]) == "multi_threading"
+    assert mode(total_secs=10, workers=2, beam_args=["--direct_running_mode=in_memory"]) is None
+    assert mode(total_secs=10, workers=2, beam_args=["--runner=FlinkRunner"]) is None
+    assert mode(total_secs=3600, workers=2, beam_args=["--direct_running_mode=threads"]) == "threads"
+
+
+def test_pipeline_options_follow_the_running_mode():
 
     def mode(**kw):
         return beam_job.pipeline_options(kw.pop("args", ()), **kw).get_all_options()["direct_running_mode"]
 
-    assert mode(workers=2, total_secs=10) == "in_memory"  # start-up would cost more than it saves
-    assert mode(workers=2, total_secs=600) == "multi_processing"
-    assert mode(workers=1, total_secs=600) == "in_memory"
-    assert mode(workers=2, total_secs=600, parallel="threads") == "multi_threading"
+    local = beam_job.pipeline_options((), workers=2, total_secs=160, parallel="threads")
+    assert isinstance(local, beam_job.LocalOptions) and beam_job.is_local(local)
+    code = ("import sys\nfrom ddsp_train.data import beam_job\n"
+            "beam_job.pipeline_options((), workers=2, total_secs=160, parallel='threads')\n"
+            "assert 'apache_beam' not in sys.modules, 'Beam imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert mode(workers=2, total_secs=10) == "in_process"
+    assert mode(workers=2, total_secs=3600) == "multi_processing"
+    assert mode(workers=2, total_secs=3600, parallel="threads") == "multi_threading"
     assert mode(workers=2, total_secs=600, args=["--direct_running_mode=in_memory"]) == "in_memory"
+    assert mode(workers=2, total_secs=10, args=["--direct_num_workers=3"]) == "in_memory"
+    assert mode(workers=2, total_secs=160, args=["--runner=DirectRunner"]) == "multi_processing"
     options = beam_job.pipeline_options(["--direct_num_workers=5"], workers=2, total_secs=600).get_all_options()
     assert options["direct_num_workers"] == 5
 

@@ -1,4 +1,9 @@
 """Frame grid, the plugin's power and ddsp's loudness against closed forms and librosa."""
+import os
+import pathlib
+import subprocess
+import sys
+
 import librosa
 import numpy as np
 import pytest
@@ -6,6 +11,7 @@ import pytest
 from ddsp_train import features
 from ddsp_train.errors import UserError
 
+REPO = pathlib.Path(__file__).resolve().parents[1]
 SR, FR = 16000, 50
 
 
@@ -81,3 +87,15 @@ def test_loudness_is_ddsp_a_weighted_loudness():
     a = librosa.A_weighting(np.array([100.0, 1000.0]))  # no 0 Hz here
     assert abs((lo - hi) - (a[0] - a[1])) < 0.5
     assert np.all(features.compute_loudness_db(np.zeros(SR, np.float32), sample_rate=SR, frame_rate=FR) == -80)
+
+
+def test_the_a_weighting_is_librosas_and_loudness_imports_no_librosa():
+    freqs = np.concatenate([[0.0, 1.0, 20.0], np.fft.rfftfreq(512, 1 / 16000), [20000.0, 96000.0]])
+    np.testing.assert_allclose(features.a_weighting_db(freqs), librosa.A_weighting(freqs, min_db=-80), atol=1e-9)
+    np.testing.assert_allclose(features.a_weighting_db(freqs, min_db=-200),
+                               librosa.A_weighting(freqs, min_db=-200), atol=1e-9)
+    # The default tracker's workers compute loudness: librosa (with scipy and numba) is seconds to import.
+    code = ("import sys\nimport numpy as np\nfrom ddsp_train import features\n"
+            "features.compute_loudness_db(np.ones(16000, np.float32), sample_rate=16000, frame_rate=50)\n"
+            "assert 'librosa' not in sys.modules and 'scipy' not in sys.modules, 'librosa imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, env=dict(os.environ, PYTHONPATH=str(REPO)))

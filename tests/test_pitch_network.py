@@ -189,7 +189,8 @@ def test_feature_tflite_gives_the_keras_f0(tracker, tmp_path):
     assert model(np.zeros(1024))["pw_db"] == pytest.approx(-80.0)
 
 
-def test_training_script_runs_and_resumes_on_a_tiny_budget(tmp_path):
+def test_training_script_runs_and_resumes_on_a_tiny_budget(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / "scripts"))  # it imports pitch_training_data beside it
     spec = importlib.util.spec_from_file_location("train_pitch_model", REPO / "scripts" / "train_pitch_model.py")
     script = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = script  # its data cache pickles classes of the script
@@ -224,3 +225,11 @@ def test_tracking_with_the_packaged_model_needs_no_tensorflow():
             "assert 'tensorflow' not in sys.modules\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_the_packaged_files_are_real_paths_beside_the_module():
+    """Read without importlib.resources (start-up); the paths are Paths, as as_file gives them."""
+    with network.packaged_weights_path() as weights, network.packaged_tflite_path() as flatbuffer:
+        assert isinstance(weights, pathlib.Path) and weights.is_file() and weights.name == network.WEIGHTS_FILE
+        assert isinstance(flatbuffer, pathlib.Path) and flatbuffer.is_file() and flatbuffer.name == network.TFLITE_FILE
+        assert weights.parent == pathlib.Path(network.__file__).resolve().parent / "weights"

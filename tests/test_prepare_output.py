@@ -7,20 +7,16 @@ import json
 import os
 import pathlib
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 import pytest
 import soundfile as sf
 
 from ddsp_train import synthetic
-from ddsp_train.data.staging import STAGING_PREFIX
-from prepare_support import MIDI_BYTES, run_cli
+from prepare_support import MIDI_BYTES, interrupt_in_job, run_cli
 
-SCRIPT = os.path.join(os.path.dirname(sys.executable), "ddsp-prepare")
 ROOT = str(pathlib.Path(__file__).resolve().parents[1])
 
 
@@ -144,23 +140,10 @@ def test_an_unwritable_output_is_refused_before_any_work():
 def test_ctrl_c_says_interrupted_and_leaves_no_staging_folder(prepared_audio_dir, tmp_path, mode, wait):
     """In-process and with worker processes (whose watcher threads used to print tracebacks, and
     Beam's wrapped KeyboardInterrupt gave exit 1 with a Beam log)."""
-    out = tmp_path / "ds"
-    proc = subprocess.Popen([SCRIPT, str(prepared_audio_dir), "-o", str(out), "--f0-method", "pyin",
-                             "--example-secs", "2", "--", f"--direct_running_mode={mode}", "--direct_num_workers=2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, env={**os.environ, "PYTHONPATH": ROOT})
-    try:
-        deadline = time.time() + 120
-        while not list(tmp_path.glob(f"{STAGING_PREFIX}*/_records")):
-            assert proc.poll() is None and time.time() < deadline
-            time.sleep(0.05)
-        time.sleep(wait)  # inside the Beam job
-        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
-        stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, stderr
+    code, stdout, stderr = interrupt_in_job(
+        [prepared_audio_dir, "-o", tmp_path / "ds", "--f0-method", "pyin", "--example-secs", "2", "--",
+         f"--direct_running_mode={mode}", "--direct_num_workers=2"], folder=tmp_path, wait=wait)
+    assert code == 130, stderr
     assert stdout == "" and stderr.endswith("Interrupted.\n"), stderr
     for bad in ("Beam log", "Traceback", "KeyboardInterrupt"):
         assert bad not in stderr, stderr

@@ -2,11 +2,12 @@
 silence kept silent, and the model's own mixed-range training material left unshifted."""
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ddsp_train import synthetic
 from ddsp_train.dsp.scaling import hz_to_midi, midi_to_hz
 from ddsp_train.features import causal_frames
-from ddsp_train.realtime.performance import (Performance, auto_adjust_shifts, causal_features, octave_shift,
+from ddsp_train.realtime.performance import (Performance, auto_adjust_shifts, causal_features, octave_shift, quantile,
                                              range_shift, shifted)
 
 SR, HOP = 16000, 320
@@ -40,6 +41,14 @@ def test_octave_shift_is_the_fewest_octaves_into_the_range():
     assert octave_shift(midi=49, low=62, high=66) == 12
     assert octave_shift(midi=55.5, low=62, high=63) == 12 and octave_shift(midi=56.5, low=68, high=69) == 12
     assert range_shift(value=-50, low=-40, high=-10) == 10 and range_shift(value=-20, low=-40, high=-10) == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=40), st.sampled_from([0.0, 0.05, 0.5, 0.95, 1.0, 0.37]))
+def test_quantile_is_numpys_linear_percentile_and_median(values, q):
+    x = np.asarray(values)
+    assert quantile(x, q) == pytest.approx(np.percentile(x, 100 * q), rel=1e-12, abs=1e-9)
+    assert quantile(x, 0.5) == pytest.approx(np.median(x), rel=1e-12, abs=1e-9)
 
 
 def test_auto_adjust_shifts_octaves_and_power_only_as_far_as_the_trained_ranges():

@@ -5,6 +5,11 @@ at the f0 it is given, so the output's partials still sit on the multiples of th
 the output pitch is estimated as the fundamental of its detected partials
 (``export_support.pitch_of``, numpy only, independent of the package) on the frames that sound.
 """
+import os
+import pathlib
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -13,6 +18,7 @@ from export_support import cents, pitch_of, run, run_in_process, trained_vst_exp
 from ddsp_train import synthetic
 from ddsp_train.transfer import command as transfer_command
 
+REPO = pathlib.Path(__file__).resolve().parents[1]
 INPUT_RATE = 22050
 #: Below this RMS (-100 dBFS) the output counts as silent. The level of a model trained for a few
 #: steps is its initial one, set by the random weights: 20-30 dB under the data for some seeds.
@@ -148,3 +154,27 @@ def test_transfer_errors_are_one_clear_line(vst, tmp_path):
     code, _, stderr = run_in_process(transfer_command, vst["saved_model"], str(tmp_path / "in.wav"),
                                      "--output", str(tmp_path / "x.mp3"))
     assert code == 2 and "must end in .wav or .flac" in stderr
+
+
+#: What a default .tflite transfer must never import: nothing is converted at run time (the pitch
+#: network ships as a .tflite) and nothing of training, prepare or plotting is needed; numpy.ma
+#: (np.median / np.percentile) alone costs 20-40 ms of start-up.
+NOT_IMPORTED = ("tensorflow", "keras", "apache_beam", "librosa", "matplotlib", "scipy", "numpy.ma")
+
+
+def test_a_default_tflite_transfer_imports_no_tensorflow(vst, tmp_path):
+    """The whole command with its defaults (network tracker, auto-adjust, reverb) on an 8 s
+    clip at 44.1 kHz, in a new process: it plays, and imports none of NOT_IMPORTED."""
+    rendered = synthetic.demo_phrase(seconds=8.0, seed=3, timbre="flute", sample_rate=44100, low_midi=60, high_midi=72)
+    clip, out = tmp_path / "clip.wav", tmp_path / "out.wav"
+    sf.write(clip, rendered.audio, 44100, subtype="PCM_16")
+    code = ("import sys\nfrom ddsp_train import transfer\nsys.argv = ['ddsp-transfer', *sys.argv[1:]]\n"
+            "try:\n    transfer.main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            f"print(' '.join(m for m in {NOT_IMPORTED!r} if m in sys.modules))\n")
+    proc = subprocess.run([sys.executable, "-c", code, vst["tflite"], str(clip), "--output", str(out)],
+                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "", f"imported: {proc.stdout.splitlines()[-1]}"
+    assert "(pitch: network)" in proc.stdout and "reverb off" not in proc.stdout
+    audio, rate = sf.read(out, dtype="float32")
+    assert rate == 44100 and len(audio) == len(rendered.audio) and np.sqrt(np.mean(audio ** 2)) > SILENT_RMS

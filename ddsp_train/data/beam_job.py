@@ -5,10 +5,15 @@ and, after the job, the driver deals them in plan order into ``{train,eval}.tfre
 (:func:`split_records`). While a local job runs, file descriptor 2 goes to a log file
 (:func:`beam_log`): its last lines are shown only if the job fails (not on Ctrl-C). A thread
 reads the workers' progress marks and draws a :class:`ddsp_train.console.Progress` line.
+
+A small local job without Beam options runs the same work items without Beam (:func:`running_mode`,
+:mod:`ddsp_train.data.local_job`): importing Beam and starting its runner cost seconds, most of
+a small job's wall time. The records are the same either way.
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import glob
 import json
 import logging
@@ -24,9 +29,15 @@ from ddsp_train.data import worker
 from ddsp_train.data.plan import Config, WorkItem
 from ddsp_train.errors import UserError
 
-#: Below this much audio in total the job runs in-process (Beam's in_memory mode): starting
-#: worker processes would cost more than it saves. The output is the same in either mode.
+#: Below this much audio in total the job runs in this thread: starting workers would cost more
+#: than it saves. The output is the same in every mode.
 SMALL_JOB_SECS = 60.0
+#: Below this much audio a local job of a tracker that runs in threads (the network) and no Beam
+#: options runs in a pool of threads without Beam: Beam's import, pipeline and runner start-up
+#: cost more than they bring (scripts/bench_prepare.py, table 4).
+LOCAL_JOB_SECS = 600.0
+#: Ways to run without Beam: in this thread, a pool of threads, a pool of (spawned) processes.
+LOCAL_MODES = ("in_process", "threads", "processes")
 #: Automatic sharding: about this many bytes of examples per shard.
 SHARD_BYTES = 256 << 20
 #: Seconds between reads of the progress marks, and between progress lines on a non-terminal.
@@ -49,11 +60,51 @@ def import_beam():
     return apache_beam
 
 
+def running_mode(*, total_secs: float, workers: int, parallel: str = "processes",
+                 beam_args: Sequence[str] = ()) -> str | None:
+    """How a job runs: one of :data:`LOCAL_MODES` (no Beam), a DirectRunner mode, or None (as the
+    user's ``beam_args`` say: another runner, or a DirectRunner mode given).
+
+    - a lone ``--direct_running_mode=M`` with ``M`` a local mode: ``M``;
+    - small (``workers == 1`` or ``total_secs <`` :data:`SMALL_JOB_SECS`): ``"in_process"``
+      without Beam options, else Beam's ``"in_memory"``;
+    - a tracker that runs in threads (``parallel``, :func:`ddsp_train.pitch.tracker_parallel`):
+      ``"threads"`` below :data:`LOCAL_JOB_SECS` without Beam options, else ``"multi_threading"``;
+    - otherwise ``"multi_processing"``.
+    """
+    given = " ".join(beam_args)
+    lone = beam_args[0].partition("=") if len(beam_args) == 1 else ("", "", "")
+    if lone[0] == "--direct_running_mode" and lone[2] in LOCAL_MODES:
+        return lone[2]
+    if "--direct_running_mode" in given or ("--runner" in given and "DirectRunner" not in given):
+        return None
+    if workers == 1 or total_secs < SMALL_JOB_SECS:
+        return "in_memory" if beam_args else "in_process"
+    if parallel == "threads":
+        return "threads" if not beam_args and total_secs < LOCAL_JOB_SECS else "multi_threading"
+    return "multi_processing"
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalOptions:
+    """A job that runs here without Beam: ``mode`` one of :data:`LOCAL_MODES`, with ``workers``."""
+
+    mode: str
+    workers: int
+
+    def get_all_options(self) -> dict:
+        """The same keys as Beam's options for what :func:`is_local` and the tests read."""
+        return {"runner": None, "direct_running_mode": self.mode, "direct_num_workers": self.workers}
+
+
 def pipeline_options(beam_args: Sequence[str], *, workers: int, total_secs: float, parallel: str = "processes"):
-    """Beam options: the user's ``beam_args`` win; otherwise the DirectRunner with ``workers``
-    processes (``parallel="processes"``) or threads of one process (``"threads"``, for
-    TensorFlow trackers: one copy of TensorFlow in memory), or in-memory for jobs under
-    :data:`SMALL_JOB_SECS`; worker processes log warnings and errors only."""
+    """The job's options (:func:`running_mode`): :class:`LocalOptions` to run without Beam; else
+    Beam options: the user's ``beam_args`` win; otherwise the DirectRunner with ``workers``
+    processes (``parallel="processes"``) or threads of one process (``"threads"``); worker
+    processes log warnings and errors only."""
+    mode = running_mode(total_secs=total_secs, workers=workers, parallel=parallel, beam_args=beam_args)
+    if mode in LOCAL_MODES:
+        return LocalOptions(mode=mode, workers=workers)
     import_beam()
     from apache_beam.options.pipeline_options import PipelineOptions
 
@@ -63,9 +114,7 @@ def pipeline_options(beam_args: Sequence[str], *, workers: int, total_secs: floa
         args.append("--default_sdk_harness_log_level=WARNING")
     if "--runner" not in given or "DirectRunner" in given:
         if "--direct_running_mode" not in given:
-            small = total_secs < SMALL_JOB_SECS or workers == 1
-            mode = "multi_threading" if parallel == "threads" else "multi_processing"
-            args.append("--direct_running_mode=" + ("in_memory" if small else mode))
+            args.append("--direct_running_mode=" + (mode or "in_memory"))
         if "--direct_num_workers" not in given:
             args.append(f"--direct_num_workers={workers}")
     try:
@@ -81,7 +130,13 @@ def is_local(options) -> bool:
 
 def run_beam(items: list[WorkItem], *, config: Config, options) -> None:
     """The Beam job: each work item -> one records file in ``config.records_dir``
-    (:func:`ddsp_train.data.worker.write_item_records`)."""
+    (:func:`ddsp_train.data.worker.write_item_records`); for :class:`LocalOptions`
+    :func:`ddsp_train.data.local_job.run_local`."""
+    if isinstance(options, LocalOptions):
+        from ddsp_train.data import local_job
+
+        local_job.run_local(items, config=config, mode=options.mode, workers=options.workers)
+        return
     beam = import_beam()
     p = beam.Pipeline(options=options)
     _ = (p | "items" >> beam.Create(items, reshuffle=True)
@@ -207,13 +262,14 @@ def _log_thread_error(stream: TextIO):
     return hook
 
 
-#: Names of the threads Beam's local runners start to watch their worker processes.
-BEAM_THREADS = ("run_worker",)
+#: Name prefixes of the threads that Beam's local runners start to watch their worker processes,
+#: and of the threads of a job without Beam (:data:`ddsp_train.data.local_job.WORKER_THREAD`).
+BEAM_THREADS = ("run_worker", "ddsp-prepare-worker")
 
 
 def _drop_beam_thread_errors(previous):
     def hook(args) -> None:
-        if args.thread is not None and args.thread.name in BEAM_THREADS:
+        if args.thread is not None and args.thread.name.startswith(BEAM_THREADS):
             return
         previous(args)
 

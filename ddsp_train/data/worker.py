@@ -12,6 +12,7 @@ feeds the driver's progress line.
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 
@@ -85,13 +86,32 @@ def item_records(examples: list[dict], frames: dict) -> list[bytes]:
     return records
 
 
-def run_item(item: WorkItem, *, config: Config, tracker) -> int:
-    """Process one item, write its records file and its progress mark; the number of records."""
+def run_item(item: WorkItem, *, config: Config, tracker, stop: threading.Event | None = None) -> int:
+    """Process one item, write its records file and its progress mark; the number of records.
+    When ``stop`` is set meanwhile (the job failed or was interrupted), nothing is written (0)."""
     examples, frames = process_item(item, config=config, tracker=tracker)
     records = item_records(examples, frames)
+    if stop is not None and stop.is_set():
+        return 0
     write_item_records(config.records_dir, item, records)
     mark_progress(config.progress_dir, item, seconds=item.own_samples / config.sample_rate)
     return len(records)
+
+
+_THREAD = threading.local()
+
+
+def thread_tracker(method: str):
+    """This thread's tracker for ``method`` (made on first use; a tracker is used by one thread)."""
+    trackers = _THREAD.__dict__.setdefault("trackers", {})
+    if method not in trackers:
+        trackers[method] = get_tracker(method)
+    return trackers[method]
+
+
+def run_pooled(item: WorkItem, config: Config, *, stop: threading.Event | None = None) -> int:
+    """:func:`run_item` with :func:`thread_tracker` (a job run without Beam, in a thread or process pool)."""
+    return run_item(item, config=config, tracker=thread_tracker(config.f0_method), stop=stop)
 
 
 def make_dofn(config: Config):

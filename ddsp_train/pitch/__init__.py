@@ -42,8 +42,9 @@ _FACTORIES: dict[str, Callable[[], PitchTracker]] = {}
 _OPTIONAL_MODULES = ("ddsp_train.pitch.network",)
 _optional_loaded = False
 #: How the data pipeline runs a tracker in parallel on one machine: "processes" (one Python
-#: process per worker: numpy/librosa trackers) or "threads" (one process: TensorFlow trackers,
-#: which parallelise inside and would load TensorFlow once per process otherwise).
+#: process per worker: numpy/librosa trackers, which hold the GIL) or "threads" (one process:
+#: the network, whose LiteRT kernels and numpy FFTs run outside the GIL, one interpreter per
+#: thread; no process to start).
 _PARALLEL: dict[str, str] = {"network": "threads"}
 #: Confidence from which a frame counts as voiced, per tracker (default 0.5).
 _VOICED_THRESHOLD: dict[str, float] = {"yin": 0.75, "pyin": 0.5}

@@ -101,6 +101,17 @@ def range_shift(*, value: float, low: float, high: float) -> float:
     return float(np.clip(value, min(low, high), max(low, high)) - value)
 
 
+def quantile(values: np.ndarray, q: float) -> float:
+    """The ``q``-quantile of non-empty ``values``, linear between order statistics (numpy's default
+    method): ``s[i] + (s[i + 1] - s[i]) * f`` with ``s`` sorted, ``q (n - 1) = i + f``; ``q = 0.5`` is
+    the median. (``np.median`` and ``np.percentile`` import ``numpy.ma``, ~20-40 ms of start-up.)"""
+    s = np.sort(np.asarray(values, np.float64).ravel())
+    position = q * (len(s) - 1)
+    i = min(int(position), len(s) - 1)
+    upper = min(i + 1, len(s) - 1)
+    return float(s[i] + (s[upper] - s[i]) * (position - i))
+
+
 def auto_adjust_shifts(perf: Performance, metadata: dict, *, pitch_shift: float = 0.0) -> tuple[float, float]:
     """``(octave_semitones, power_db_shift)`` that move the input into the model's trained ranges.
 
@@ -118,10 +129,10 @@ def auto_adjust_shifts(perf: Performance, metadata: dict, *, pitch_shift: float 
         voiced &= ~np.asarray(perf.silent, bool)
     if not voiced.any():
         return 0.0, 0.0
-    midi = float(np.median(hz_to_midi(perf.f0_hz[voiced].astype(np.float64)))) + pitch_shift
+    midi = quantile(hz_to_midi(perf.f0_hz[voiced].astype(np.float64)), 0.5) + pitch_shift
     octaves = octave_shift(midi=midi, low=float(hz_to_midi(float(metadata["mean_min_pitch_note_hz"]))),
                            high=float(hz_to_midi(float(metadata["mean_max_pitch_note_hz"]))))
-    lo, hi = np.percentile(perf.power_db[voiced], [5, 95])
+    lo, hi = quantile(perf.power_db[voiced], 0.05), quantile(perf.power_db[voiced], 0.95)
     power = range_shift(value=0.5 * float(lo + hi), low=float(metadata["mean_min_power_note"]),
                         high=float(metadata["mean_max_power_note"]))
     return octaves, power
