@@ -32,7 +32,9 @@ def interrupt_in_job(args, *, folder: pathlib.Path, wait: float, group: bool = T
     in ``folder`` holds ``_records`` (to the process group, as Ctrl-C in a terminal does, or to
     the command alone); ``(exit code, stdout, stderr)``."""
     proc = subprocess.Popen([SCRIPT, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, env={**os.environ, "PYTHONPATH": ROOT})
+                            start_new_session=True, env={**os.environ, "PYTHONPATH": ROOT},
+                            # a job started in the background inherits SIGINT ignored: undo that
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.time() + 120
         while not list(folder.glob(f"{STAGING_PREFIX}*/_records")):

@@ -56,7 +56,8 @@ def test_ctrl_c_saves_the_step_it_holds_and_resumes_from_it(prepared_dataset, tm
     history = model_dir / "logs" / "train_history.jsonl"
     with open(tmp_path / "first.log", "w") as log:
         first = ["--steps", "1000", "--config", "tiny", "--gin-param", "schedule.log_every = 1"]
-        child = subprocess.Popen(args + first, stderr=log, stdout=log, env=env)
+        child = subprocess.Popen(args + first, stderr=log, stdout=log, env=env,  # SIGINT as in a terminal
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.time() + 300
         while time.time() < deadline and child.poll() is None:
             if history.exists() and len(history.read_text().splitlines()) >= 3:
