@@ -18,3 +18,18 @@ def test_our_tfrecord_writer_has_valid_checksums(tmp_path):
         f.write(data[:-6] + bytes([data[-6] ^ 1]) + data[-5:])
     with pytest.raises(tf.errors.DataLossError):
         list(tf.data.TFRecordDataset(path))
+
+
+def test_count_records_matches_tensorflow_and_catches_truncation(tmp_path):
+    import tensorflow as tf
+
+    path = tmp_path / "x.tfrecord"
+    with ex_lib.TFRecordWriter(str(path)) as w:
+        for n in (0, 3, 1000):
+            w.write(ex_lib.encode_example({"audio": np.ones(n)}))
+    assert ex_lib.count_records(str(path)) == 3 == sum(1 for _ in tf.data.TFRecordDataset(str(path)))
+    (tmp_path / "empty.tfrecord").write_bytes(b"")
+    assert ex_lib.count_records(str(tmp_path / "empty.tfrecord")) == 0
+    (tmp_path / "cut.tfrecord").write_bytes(path.read_bytes()[:-5])
+    with pytest.raises(ValueError, match="truncated"):
+        ex_lib.count_records(str(tmp_path / "cut.tfrecord"))

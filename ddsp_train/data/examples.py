@@ -152,6 +152,22 @@ def read_tfrecord(path: str) -> Iterator[bytes]:
             yield data
 
 
+def count_records(path: str) -> int:
+    """The number of records in one TFRecord file, read by their length headers only."""
+    n, size = 0, os.path.getsize(path)
+    with open(path, "rb") as f:
+        while f.tell() < size:
+            head = f.read(12)
+            if len(head) < 12:
+                raise ValueError(f"{path}: truncated TFRecord")
+            (length,) = struct.unpack("<Q", head[:8])
+            if f.tell() + length + 4 > size:
+                raise ValueError(f"{path}: truncated TFRecord")
+            f.seek(length + 4, os.SEEK_CUR)
+            n += 1
+    return n
+
+
 def _masked_crc32c(data: bytes) -> int:
     """TFRecord's masked CRC-32C: ``((crc >> 15) | (crc << 17)) + 0xa282ead8`` (mod 2^32)."""
     crc = _crc32c()(data)

@@ -1,0 +1,102 @@
+"""ddsp_format: magenta/ddsp's shard names, splits and grids inferred from the records themselves."""
+import os
+
+import numpy as np
+import pytest
+
+from ddsp_train.data import ddsp_format
+from ddsp_train.data import examples as ex_lib
+from ddsp_train.errors import UserError
+from tests.ddsp_support import ddsp_examples, write_ddsp_dataset, write_shards
+
+
+@pytest.mark.parametrize("name, split", [
+    ("train.tfrecord-00003-of-00010", "train"),
+    ("train.tfrecord-train-00000-of-00004", "train"),
+    ("train.tfrecord-eval-00000-of-00001", "eval"),
+    ("data.tfrecord-eval-00002-of-00003", "eval"),
+    ("violin-train-00000-of-00001", "train"),
+    ("eval.tfrecord-00000-of-00001", "eval"),  # ddsp-prepare's own layout without its dataset.json
+    ("notes.tfrecord", "train"),
+    ("evaluation-ish.tfrecord-train-00000-of-00001", "train"),  # the infix wins over the stem
+])
+def test_shard_split(name, split):
+    assert ddsp_format.shard_split(os.path.join("some", name)) == split
+    assert ddsp_format.is_record_name(name)
+
+
+def test_not_record_names():
+    assert not ddsp_format.is_record_name("dataset_statistics.pkl")
+    assert not ddsp_format.is_record_name("report.png")
+
+
+def test_infers_ddsp_default_grid_and_eval_shards(tmp_path):
+    written = write_ddsp_dataset(tmp_path / "ds", eval_split=True)  # 16 kHz, 250 Hz, uncentred, 4 s
+    notes = []
+    info = ddsp_format.infer_info(str(tmp_path / "ds"), say=notes.append)
+    assert (info.sample_rate, info.frame_rate, info.example_secs, info.frames) == (16000, 250, 4.0, "uncentred")
+    assert info.source == "ddsp" and info.data_dir == str(tmp_path / "ds")
+    assert info.examples("train") == len(written["train"]) == 7 and info.examples("eval") == len(written["eval"]) == 2
+    assert info.example_frames == 1001  # what the reader yields: 1000 frames + 1
+    assert notes == []  # audio_16k gives the rate; eval shards exist: nothing to say
+    line = ddsp_format.describe(info)
+    assert "16000 Hz, 250 frames/s (uncentred, 1000 per example), 4 s examples; 7 train and 2 eval" in line
+    # A file pattern selecting the same shards, as --data 'DIR/train.tfrecord*' or ddsp's file_pattern.
+    same = ddsp_format.infer_info(str(tmp_path / "ds" / "train.tfrecord*"))
+    assert same.examples("train") == 7 and same.examples("eval") == 2
+    # The dict round-trips through dataset.json (a model folder's copy).
+    again = type(info).from_dict(info.to_dict())
+    assert (again.source, again.frames, again.example_frames) == ("ddsp", "uncentred", 1001)
+
+
+def test_infers_centred_frames_other_rates_and_holds_out(tmp_path):
+    write_ddsp_dataset(tmp_path / "c", stem="data.tfrecord", seconds=6.0, sample_rate=32000, frame_rate=50,
+                       example_secs=2.0, center=True, shards=1)
+    notes = []
+    info = ddsp_format.infer_info(str(tmp_path / "c"), say=notes.append)
+    assert (info.sample_rate, info.frame_rate, info.example_secs, info.frames) == (32000, 50, 2.0, "centred")
+    assert info.example_frames == 101
+    # 5 examples and no eval shard: the last round(5 * 0.1) -> 1 is held out, and said.
+    assert (info.examples("train"), info.examples("eval"), info.splits["eval"]["held_out"]) == (4, 1, 1)
+    assert len(notes) == 1 and "holding out its last 1 train examples" in notes[0]
+    assert ddsp_format.plugin_rate_note(info) is not None
+
+
+def test_without_audio_16k_assumes_16k_and_says_so(tmp_path):
+    write_shards(ddsp_examples(seconds=4.0, seed=3, frame_rate=50, audio_16k=False), str(tmp_path / "train.tfrecord"),
+                 shards=1)
+    notes = []
+    info = ddsp_format.infer_info(str(tmp_path), say=notes.append)
+    assert (info.sample_rate, info.frame_rate, info.frames) == (16000, 50, "uncentred")
+    assert any("no audio_16k" in n for n in notes)
+    assert info.examples("eval") == 0  # a single example cannot be split
+    assert ddsp_format.plugin_rate_note(info) is None
+    # An explicit rate wins (8 kHz audio of 64000 samples = 8 s, 160-sample hop: 50 frames/s).
+    assert ddsp_format.infer_info(str(tmp_path), sample_rate=8000).example_secs == 8.0
+
+
+def test_held_out_rule():
+    assert [ddsp_format.held_out(n) for n in (0, 1, 2, 5, 14, 15, 100, 10 ** 5)] == [0, 0, 1, 1, 1, 2, 10, 200]
+
+
+def test_grid_errors_and_missing_data(tmp_path):
+    assert ddsp_format.infer_grid(n_samples=64000, n_frames=1000, sample_rate=16000) == (64, "uncentred")
+    assert ddsp_format.infer_grid(n_samples=64000, n_frames=1001, sample_rate=16000) == (64, "centred")
+    assert ddsp_format.infer_grid(n_samples=64000, n_frames=201, sample_rate=16000) == (320, "centred")
+    with pytest.raises(UserError, match="64000 samples and 333 frames fit no frame grid"):
+        ddsp_format.infer_grid(n_samples=64000, n_frames=333, sample_rate=16000)
+    with pytest.raises(UserError, match="holds no TFRecord files"):
+        ddsp_format.infer_info(str(tmp_path))
+    with pytest.raises(UserError, match="matches no file"):
+        ddsp_format.infer_info(str(tmp_path / "train.tfrecord*"))
+    write_shards(ddsp_examples(seconds=4.0, seed=3, frame_rate=50), str(tmp_path / "x.tfrecord-eval"), shards=1)
+    with pytest.raises(UserError, match="has only eval shards"):
+        ddsp_format.infer_info(str(tmp_path))
+
+
+def test_missing_feature_names_what_records_have(tmp_path):
+    path = tmp_path / "train.tfrecord"
+    with ex_lib.TFRecordWriter(str(path)) as w:
+        w.write(ex_lib.encode_example({"audio": np.zeros(16000), "pitch": 60.0}))
+    with pytest.raises(UserError, match="lack 'f0_hz'.*they have: audio, pitch"):
+        ddsp_format.infer_info(str(path))
