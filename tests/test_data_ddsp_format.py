@@ -6,6 +6,7 @@ import pytest
 
 from ddsp_train.data import ddsp_format
 from ddsp_train.data import examples as ex_lib
+from ddsp_train.data.reader import read_dataset
 from ddsp_train.errors import UserError
 from tests.ddsp_support import ddsp_examples, write_ddsp_dataset, write_shards
 
@@ -100,3 +101,43 @@ def test_missing_feature_names_what_records_have(tmp_path):
         w.write(ex_lib.encode_example({"audio": np.zeros(16000), "pitch": 60.0}))
     with pytest.raises(UserError, match="lack 'f0_hz'.*they have: audio, pitch"):
         ddsp_format.infer_info(str(path))
+
+
+def test_our_records_parse_under_ddsps_feature_spec(prepared_dataset):
+    """magenta/ddsp's TFRecordProvider.features_dict (ddsp/training/data.py), with centered=True
+    (frames + 1, as ours): n_samples = sample_rate * example_secs, n_frames = frame_rate * example_secs."""
+    import tensorflow as tf
+
+    from ddsp_train.dataset_info import DatasetInfo
+
+    info = DatasetInfo.read(prepared_dataset)
+    example_secs, sample_rate, frame_rate = info.example_secs, info.sample_rate, info.frame_rate
+    n_samples, n_frames = int(sample_rate * example_secs), int(frame_rate * example_secs) + 1
+    features_dict = {
+        "audio": tf.io.FixedLenFeature([n_samples], dtype=tf.float32),
+        "audio_16k": tf.io.FixedLenFeature([int(16000 * example_secs)], dtype=tf.float32),
+        "f0_hz": tf.io.FixedLenFeature([n_frames], dtype=tf.float32),
+        "f0_confidence": tf.io.FixedLenFeature([n_frames], dtype=tf.float32),
+        "loudness_db": tf.io.FixedLenFeature([n_frames], dtype=tf.float32),
+    }
+    files = tf.io.gfile.glob(os.path.join(prepared_dataset, "train.tfrecord*"))  # ddsp's file_pattern
+    parsed = [tf.io.parse_single_example(r, features_dict) for r in tf.data.TFRecordDataset(files)]
+    assert len(parsed) == info.examples("train")
+    # At 16 kHz audio_16k is the audio itself; the features are the ones our reader gives.
+    ours = next(iter(read_dataset(prepared_dataset)))
+    np.testing.assert_allclose(parsed[0]["audio_16k"].numpy(), parsed[0]["audio"].numpy(), atol=1e-6)
+    np.testing.assert_array_equal(parsed[0]["f0_hz"].numpy(), ours["f0_hz"].numpy())
+    # ... and ddsp's inference reads our folder back the same (centred, 50 Hz, the rate from audio_16k).
+    again = ddsp_format.infer_info(os.path.join(prepared_dataset, "*.tfrecord-*"))
+    assert (again.sample_rate, again.frame_rate, again.frames, again.example_secs) == (16000, 50, "centred", 2.0)
+    assert (again.examples("train"), again.examples("eval")) == (info.examples("train"), info.examples("eval"))
+
+
+def test_audio_16k_is_resampled_from_other_rates():
+    t = np.arange(32000) / 32000
+    record = ex_lib.encode_example({"audio": np.sin(2 * np.pi * 440 * t), "f0_hz": np.full(101, 440.0)})
+    out = ex_lib.decode_example(ddsp_format.with_audio_16k(record, sample_rate=32000))
+    assert len(out["audio_16k"]) == 16000
+    np.testing.assert_allclose(out["audio_16k"][100:-100], np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)[100:-100],
+                               atol=1e-3)
+    np.testing.assert_array_equal(out["f0_hz"], 440.0)

@@ -14,6 +14,10 @@ default, said in a note) unless given; frames centred (``m = n // hop + 1``, our
 ``center=True``: ``hop = n / (m - 1)``) if that is whole, else uncentred (``m = n // hop``,
 ddsp's default: ``hop = n / m``); ``frame_rate = sample_rate / hop``, ``example_secs = n / sample_rate``.
 
+**The other way** (:func:`add_audio_16k`): ddsp-prepare's shards get ``audio_16k`` (the audio at
+16 kHz) as well, so that they parse under ddsp's ``TFRecordProvider`` feature spec (``audio``,
+``audio_16k``, ``f0_hz``, ``f0_confidence``, ``loudness_db``; ``centered=True``: our frames).
+
 The reader (:mod:`ddsp_train.data.reader`) pads uncentred frames by one (the last repeated) to the
 centred grid the models use: ddsp itself puts frame ``k`` at sample ``k * hop`` when it upsamples.
 """
@@ -192,6 +196,29 @@ def infer_info(data: str, *, sample_rate: int | None = None, say: console.Say = 
         sample_rate=rate, frame_rate=rate // hop, example_secs=example_secs,
         splits=splits, total_seconds=round((files.train_examples + files.eval_examples) * example_secs, 3),
         features={name: key for name, key in keys.items() if key}, data_dir=str(data), source="ddsp", frames=frames)
+
+
+def with_audio_16k(record: bytes, *, sample_rate: int) -> bytes:
+    """``record`` (a serialized Example) with ``audio_16k``: its ``audio`` resampled from
+    ``sample_rate`` to 16 kHz (the same samples at 16 kHz)."""
+    from ddsp_train import audio as audio_lib
+
+    example = ex_lib.decode_example(record)
+    example[AUDIO_16K] = audio_lib.resample(example["audio"], rate_in=sample_rate, rate_out=AUDIO_16K_RATE)
+    return ex_lib.encode_example(example)
+
+
+def add_audio_16k(folder: str, *, sample_rate: int) -> None:
+    """Add ``audio_16k`` to every record of ``folder``'s ``{train,eval}.tfrecord-*`` shards, each
+    shard rewritten atomically (ddsp-prepare's staging folder)."""
+    from ddsp_train import atomic
+
+    for split in ("train", "eval"):
+        for path in ex_lib.shard_paths(folder, split):
+            with atomic.atomic_path(path) as tmp:
+                with ex_lib.TFRecordWriter(str(tmp)) as writer:
+                    for record in ex_lib.read_tfrecord(path):
+                        writer.write(with_audio_16k(record, sample_rate=sample_rate))
 
 
 def describe(info: dataset_info.DatasetInfo) -> str:

@@ -20,7 +20,7 @@ import time
 from typing import Sequence
 
 from ddsp_train import console, contract, dataset_info, paths
-from ddsp_train.data import beam_job, inputs as inputs_lib, plan, split as split_lib, staging as staging_lib
+from ddsp_train.data import beam_job, ddsp_format, inputs as inputs_lib, plan, split as split_lib, staging as staging_lib
 from ddsp_train.data import summary as summary_lib
 from ddsp_train.data.plan import Config, WorkItem
 from ddsp_train.data.split import Region
@@ -142,7 +142,8 @@ def run_job(items: list[WorkItem], *, staging: str, config: Config, total_secs: 
             beam_job.run_beam(items, config=config, options=options)
     expected = {split: sum(len(i.starts) for i in items if i.region.split == split) for split in summary_lib.SPLITS}
     frames = beam_job.split_records(staging, records_dir=records_dir, shards=shards, expected=expected,
-                                    example_bytes=4 * (config.example_samples + 4 * config.example_frames) + 200)
+                                    example_bytes=4 * (config.example_samples + 4 * config.example_frames
+                                                      + config.example_samples * 16000 // config.sample_rate) + 200)
     return frames, expected
 
 
@@ -196,6 +197,7 @@ def prepare_dataset(
     try:
         frames, expected = run_job(items, staging=staging, config=config, total_secs=total_secs,
                          workers=workers or os.cpu_count() or 1, shards=shards, beam_args=beam_args, say=say)
+        ddsp_format.add_audio_16k(staging, sample_rate=config.sample_rate)  # readable by ddsp's own trainer
         info = summary_lib.build_info(staging, records=records, config=config, seed=seed,
                                       eval_fraction=eval_fraction, total_secs=total_secs,
                                       wall_secs=time.time() - t_start, expected=expected, frame_records=frames,
