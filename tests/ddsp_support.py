@@ -61,3 +61,53 @@ def write_ddsp_dataset(folder, *, stem="train.tfrecord", eval_split=False, secon
     write_shards(train, prefix + "-train", shards=shards)
     write_shards(evals, prefix + "-eval", shards=1)
     return {"train": train, "eval": evals}
+
+
+NSYNTH_NOTES = (  # (instrument_str, family, source, pitch, velocity)
+    ("string_acoustic_012", 8, 0, 55, 100),
+    ("string_acoustic_012", 8, 0, 67, 75),
+    ("string_acoustic_012", 8, 0, 79, 127),
+    ("string_acoustic_012", 8, 0, 91, 50),
+    ("string_acoustic_013", 8, 0, 60, 100),
+    ("keyboard_electronic_001", 4, 1, 60, 100),
+    ("keyboard_electronic_001", 4, 1, 72, 100),
+    ("flute_synthetic_000", 2, 2, 72, 100),
+)
+
+
+def nsynth_note(pitch, *, seed=0, held_secs=3.0):
+    """A 4 s, 16 kHz note of MIDI ``pitch`` held ``held_secs`` then silent (NSynth's note shape)."""
+    rng = np.random.default_rng(seed)
+    note = synthetic.Note(start=0.0, duration=held_secs, midi=float(pitch), velocity=0.8)
+    r = synthetic.render_melody([note], seconds=4.0, sample_rate=16000, seed=seed)
+    audio = r.audio[:64000] + 1e-5 * rng.standard_normal(64000).astype(np.float32)
+    return audio.astype(np.float32)
+
+
+def write_nsynth(path, notes=NSYNTH_NOTES):
+    """An NSynth-format TFRecord file (NSynth's keys and types) holding ``notes``; returns their note_str."""
+    import tensorflow as tf
+
+    def ints(*v):
+        return tf.train.Feature(int64_list=tf.train.Int64List(value=list(v)))
+
+    def text(s):
+        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[s.encode()]))
+
+    names = []
+    with tf.io.TFRecordWriter(str(path)) as w:
+        for i, (instrument, family, source, pitch, velocity) in enumerate(notes):
+            note_str = f"{instrument}-{pitch:03d}-{velocity:03d}"
+            names.append(note_str)
+            feature = {
+                "audio": tf.train.Feature(float_list=tf.train.FloatList(value=nsynth_note(pitch, seed=i))),
+                "note": ints(1000 + i), "note_str": text(note_str), "instrument": ints(family * 100 + i),
+                "instrument_str": text(instrument), "pitch": ints(pitch), "velocity": ints(velocity),
+                "sample_rate": ints(16000), "qualities": ints(*([0] * 10)), "instrument_family": ints(family),
+                "instrument_family_str": text(["bass", "brass", "flute", "guitar", "keyboard", "mallet", "organ",
+                                               "reed", "string", "synth_lead", "vocal"][family]),
+                "instrument_source": ints(source), "instrument_source_str": text(["acoustic", "electronic",
+                                                                                  "synthetic"][source]),
+            }
+            w.write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+    return names

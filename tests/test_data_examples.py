@@ -33,3 +33,10 @@ def test_count_records_matches_tensorflow_and_catches_truncation(tmp_path):
     (tmp_path / "cut.tfrecord").write_bytes(path.read_bytes()[:-5])
     with pytest.raises(ValueError, match="truncated"):
         ex_lib.count_records(str(tmp_path / "cut.tfrecord"))
+
+
+def test_a_file_that_is_not_a_tfrecord_is_refused_without_reading_its_claimed_length(tmp_path):
+    junk = tmp_path / "junk.tfrecord"
+    junk.write_bytes(b"not a tfrecord at all")  # its first 8 bytes claim a record of ~8e18 bytes
+    with pytest.raises(ValueError, match="not a TFRecord"):
+        list(ex_lib.read_tfrecord(str(junk)))
