@@ -50,15 +50,17 @@ def run_variant(config: str, variant: str, steps: int) -> dict:
     """Build ``config``, run 1 + ``steps`` training steps in this process; the figures."""
     import tensorflow as tf
 
-    from ddsp_train.training import gin_config, strategy, trainer
+    from ddsp_train.dataset_info import DatasetInfo
+    from ddsp_train.training import checkpoints, gin_config, optimizer, strategy
+    from ddsp_train.training.step import Trainer
 
-    info = {"sample_rate": SAMPLE_RATE, "frame_rate": FRAME_RATE, "example_secs": SECONDS}
+    info = DatasetInfo(sample_rate=SAMPLE_RATE, frame_rate=FRAME_RATE, example_secs=SECONDS)
     placement = strategy.choose(strategy="auto", **VARIANTS[variant])
-    bindings = ([f"RnnFcDecoder.dtype = '{placement.mixed_precision_policy}'"]
-                if placement.mixed_precision_policy else [])
+    policy = placement.mixed_precision_policy
+    bindings = [f"{name}.dtype = '{policy}'" for name in checkpoints.mixed_precision_layers()] if policy else []
     gin_config.parse(config_files=[gin_config.resolve_config(config)], bindings=bindings, dataset_info=info)
     model = gin_config.build_model(dataset_info=info)
-    train = trainer.Trainer(model=model, optimizer=trainer.make_optimizer(), placement=placement)
+    train = Trainer(model=model, optimizer=optimizer.make_optimizer(), placement=placement)
     batch = {k: tf.constant(v) for k, v in make_batch(BATCH).items()}
     started, cpu = time.perf_counter(), time.process_time()
     train.train_step(batch)

@@ -57,14 +57,14 @@ def write_audio(audio_dir: pathlib.Path, *, minutes: float, program: int, soundf
 def write_listening_pair(model_dir: pathlib.Path, data_dir: pathlib.Path, workdir: pathlib.Path) -> None:
     """The first eval example and the trained model's resynthesis of it, as wavs."""
     from ddsp_train.data.reader import read_dataset
+    from ddsp_train.dataset_info import FEATURE_KEYS
     from ddsp_train.training.checkpoints import load_model
-    from ddsp_train.training.trainer import FEATURE_KEYS
 
     model, info = load_model(model_dir)
     example = next(iter(read_dataset(str(data_dir), split="eval").batch(1)))
     example = {k: v for k, v in example.items() if k in FEATURE_KEYS}
     out = model(example, training=False)
-    rate = int(info["sample_rate"])
+    rate = info.sample_rate
     sf.write(workdir / "reference.wav", np.asarray(example["audio"][0]), rate)
     sf.write(workdir / "resynthesis.wav", np.asarray(out["audio_synth"][0]), rate)
 
@@ -82,6 +82,7 @@ def write_listening_pair(model_dir: pathlib.Path, data_dir: pathlib.Path, workdi
 @click.option("--seed", type=int, default=0, show_default=True)
 def main(workdir, minutes, program, soundfont, config, steps, batch_size, eval_every, seed):
     """Render, prepare, train, and print the quality figures."""
+    from ddsp_train import dataset_info
     from ddsp_train.data.pipeline import prepare_dataset
     from ddsp_train.training.trainer import train
 
@@ -89,7 +90,7 @@ def main(workdir, minutes, program, soundfont, config, steps, batch_size, eval_e
     audio_dir, data_dir, model_dir = workdir / "audio", workdir / "dataset", workdir / "model"
     material = write_audio(audio_dir, minutes=minutes, program=program, soundfont=soundfont, seed=seed)
     print(f"Material: {material}", flush=True)
-    if not (data_dir / "dataset.json").exists():
+    if not dataset_info.exists(data_dir):
         started = time.time()
         prepare_dataset([str(audio_dir)], output=str(data_dir))
         print(f"Prepared {data_dir} in {time.time() - started:.0f} s", flush=True)

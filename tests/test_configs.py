@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ddsp_train.data.reader import load_dataset_info, read_dataset
+from ddsp_train.data.reader import read_dataset
+from ddsp_train.dataset_info import DatasetInfo
 from ddsp_train.errors import UserError
-from ddsp_train.training import gin_config, strategy, trainer
+from ddsp_train.training import checkpoints, gin_config, optimizer, strategy
+from ddsp_train.training.step import Trainer
 
 PACKAGED = ["sinusoidal", "solo_instrument", "tiny", "vst", "wavetable"]
 
@@ -16,12 +18,12 @@ def test_every_config_file_is_covered_here():
 
 
 def one_step(data_dir, config, *, placement=None, bindings=()):
-    info = load_dataset_info(data_dir)
+    info = DatasetInfo.read(data_dir)
     placement = placement or strategy.choose(strategy="auto", xla=False)
     gin_config.parse(config_files=[gin_config.resolve_config(config)], bindings=list(bindings), dataset_info=info)
     with placement.strategy.scope():
         model = gin_config.build_model(dataset_info=info)
-        train = trainer.Trainer(model=model, optimizer=trainer.make_optimizer(), placement=placement)
+        train = Trainer(model=model, optimizer=optimizer.make_optimizer(), placement=placement)
     before = [v.numpy().copy() for v in model.trainable_variables]
     batch = next(iter(read_dataset(data_dir, split="train").batch(1)))
     metrics = train.train_step(batch)
@@ -41,7 +43,7 @@ def test_config_builds_and_takes_a_training_step(prepared_dataset, config):
 def test_xla_compiled_step_computes_the_graph_step(prepared_dataset):
     import keras
 
-    info = load_dataset_info(prepared_dataset)
+    info = DatasetInfo.read(prepared_dataset)
     batch = next(iter(read_dataset(prepared_dataset, split="train").batch(1)))
     runs = {}
     for xla in (False, True):
@@ -49,7 +51,7 @@ def test_xla_compiled_step_computes_the_graph_step(prepared_dataset):
         placement = strategy.choose(strategy="auto", xla=xla)
         gin_config.parse(config_files=[gin_config.resolve_config("tiny")], bindings=[], dataset_info=info)
         model = gin_config.build_model(dataset_info=info)
-        train = trainer.Trainer(model=model, optimizer=trainer.make_optimizer(), placement=placement)
+        train = Trainer(model=model, optimizer=optimizer.make_optimizer(), placement=placement)
         before = np.concatenate([v.numpy().ravel() for v in model.trainable_variables])
         metrics = train.train_step(batch)
         after = np.concatenate([v.numpy().ravel() for v in model.trainable_variables])
@@ -66,7 +68,7 @@ def test_xla_compiled_step_computes_the_graph_step(prepared_dataset):
 
 def test_mirrored_strategy_with_mixed_precision_keeps_dsp_in_float32(prepared_dataset):
     placement = strategy.choose(strategy="mirrored", xla=False, mixed_precision=True)
-    bindings = [f"RnnFcDecoder.dtype = '{placement.mixed_precision_policy}'"]
+    bindings = [f"{name}.dtype = '{placement.mixed_precision_policy}'" for name in checkpoints.mixed_precision_layers()]
     model, train, metrics, changed = one_step(prepared_dataset, "tiny", placement=placement, bindings=bindings)
     assert isinstance(placement.strategy, tf.distribute.MirroredStrategy)
     assert model.decoder.compute_dtype == "bfloat16"  # CPU: bfloat16
@@ -87,16 +89,16 @@ def test_gin_syntax_error_names_file_and_line(tmp_path, prepared_dataset):
     bad = tmp_path / "bad.gin"
     bad.write_text("include 'tiny.gin'\nRnnFcDecoder.ch = 32\nRnnFcDecoder.rnn_channels = = 3\n")
     with pytest.raises(UserError) as error:
-        gin_config.parse(config_files=[bad], bindings=[], dataset_info=load_dataset_info(prepared_dataset))
+        gin_config.parse(config_files=[bad], bindings=[], dataset_info=DatasetInfo.read(prepared_dataset))
     assert "bad.gin" in error.value.message and "line 3" in error.value.message
     unknown = tmp_path / "unknown.gin"
     unknown.write_text("include 'tiny.gin'\nNoSuchThing.x = 1\n")
     with pytest.raises(UserError, match=r"No configurable matching 'NoSuchThing'(.|\n)*unknown.gin\", line 2"):
-        gin_config.parse(config_files=[unknown], bindings=[], dataset_info=load_dataset_info(prepared_dataset))
+        gin_config.parse(config_files=[unknown], bindings=[], dataset_info=DatasetInfo.read(prepared_dataset))
 
 
 def test_config_that_contradicts_the_dataset_names_both_values(tmp_path, prepared_dataset):
-    info = load_dataset_info(prepared_dataset)
+    info = DatasetInfo.read(prepared_dataset)
     demanding = tmp_path / "demanding.gin"
     demanding.write_text("include 'vst.gin'\nsample_rate = 48000\n")
     with pytest.raises(UserError, match="sample_rate = 48000.*sample_rate = 16000"):
@@ -108,7 +110,7 @@ def test_config_that_contradicts_the_dataset_names_both_values(tmp_path, prepare
 
 
 def test_44k_dataset_builds_an_offline_model():
-    info = {"sample_rate": 44100, "frame_rate": 50, "example_secs": 4.0}
+    info = DatasetInfo(sample_rate=44100, frame_rate=50, example_secs=4.0)
     gin_config.parse(config_files=[gin_config.resolve_config("vst")], bindings=[], dataset_info=info)
     model = gin_config.build_model(dataset_info=info, create_weights=False)
     assert (model.sample_rate, model.n_samples, model.n_frames) == (44100, 176400, 201)

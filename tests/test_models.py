@@ -6,9 +6,10 @@ import tensorflow as tf
 from ddsp_train.models.decoders import RnnFcDecoder
 from ddsp_train.models.encoders import MfccRnnEncoder, mfcc
 from ddsp_train.models.preprocessor import F0PowerPreprocessor
+from ddsp_train.dataset_info import DatasetInfo
 from ddsp_train.training import gin_config
 
-INFO_16K = {"sample_rate": 16000, "frame_rate": 50, "example_secs": 1.0, "f0_method": "yin"}
+INFO_16K = DatasetInfo(sample_rate=16000, frame_rate=50, example_secs=1.0, f0_method="yin")
 
 
 def exp_sigmoid_np(x):
@@ -101,7 +102,7 @@ def test_plugin_controls_sequence_and_step():
 def test_plugin_compatibility_report():
     assert build("vst", create_weights=False).is_plugin_compatible() == []
     assert build("tiny", create_weights=False).is_plugin_compatible() == []
-    info_48k = dict(INFO_16K, sample_rate=48000)
+    info_48k = INFO_16K.replace(sample_rate=48000)
     problems = build("vst", info=info_48k, create_weights=False).is_plugin_compatible()
     assert len(problems) == 1 and "48000" in problems[0]
     solo = " | ".join(build("solo_instrument", create_weights=False).is_plugin_compatible())
@@ -116,3 +117,12 @@ def test_plugin_compatibility_report():
         "Harmonic.amp_resample_method = 'window' (the plugin moves the amplitudes linearly across each frame)",
         "Harmonic.normalize_below_nyquist = False (the plugin renormalises the harmonic distribution below Nyquist)",
         "FilteredNoise.n_taps = 256 (the plugin builds 128-tap noise filters)"]
+
+
+def test_the_parts_declare_what_they_read_and_what_runs_in_mixed_precision():
+    from ddsp_train.training import checkpoints
+
+    assert F0PowerPreprocessor().features_for(("pw_scaled", "f0_scaled", "z")) == {"power_db", "f0_hz"}
+    assert F0PowerPreprocessor().features_for(("ld_scaled",)) == {"loudness_db"}
+    assert MfccRnnEncoder.input_keys == ("audio",)
+    assert checkpoints.mixed_precision_layers() == ["MfccRnnEncoder", "RnnFcDecoder"]

@@ -16,7 +16,8 @@ import tensorflow as tf
 from ddsp_train import cli
 from ddsp_train.errors import UserError
 from ddsp_train.train import command
-from ddsp_train.training import checkpoints, trainer
+from ddsp_train.dataset_info import DatasetInfo
+from ddsp_train.training import checkpoints, loop, trainer
 
 DDSP_TRAIN = str(pathlib.Path(sys.executable).parent / "ddsp-train")
 
@@ -67,7 +68,7 @@ def test_cli_run_killed_and_resumed(prepared_dataset, tmp_path):
     assert second.returncode == 0, second.stderr
     assert f"Resuming from the checkpoint of step {killed_at}" in second.stderr
     assert second.stderr.count("Training on CPU") == 1
-    assert "steps/s" in second.stderr and "ETA" in second.stderr
+    assert "s/step" in second.stderr and "ETA" in second.stderr
 
     final = killed_at + 2
     steps = [s for s, _ in checkpoints.list_checkpoints(model_dir)]
@@ -86,9 +87,9 @@ def test_cli_run_killed_and_resumed(prepared_dataset, tmp_path):
     assert 0.0 <= evaluation["f0_within_50_cents"] <= 1.0
     for png in ("losses.png", "spectrogram.png"):
         assert (model_dir / "plots" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert json.loads((model_dir / "dataset.json").read_text()) == dict(
-        json.loads((pathlib.Path(prepared_dataset) / "dataset.json").read_text()),
+    assert DatasetInfo.read(model_dir) == DatasetInfo.read(prepared_dataset).replace(
         data_dir=str(pathlib.Path(prepared_dataset).resolve()))
+    assert json.loads((model_dir / "recipe.json").read_text()) == {"configs": ["tiny"], "gin_params": []}
     eval_tags = event_tags(model_dir / "logs" / "eval")
     assert eval_tags["reference_vs_resynthesis"] == {"audio"}
     assert eval_tags["spectrograms"] == {"images"}
@@ -97,7 +98,7 @@ def test_cli_run_killed_and_resumed(prepared_dataset, tmp_path):
 
     # What ddsp-export builds on: the model rebuilt from operative_config.gin with these weights.
     model, info = checkpoints.load_model(model_dir)
-    assert model.restored_step == final and info["sample_rate"] == 16000
+    assert model.restored_step == final and info.sample_rate == 16000
     assert len(model.weights) > 10
     for i, weight in enumerate(model.weights):  # every weight, those of layers held in lists too
         np.testing.assert_array_equal(weight.numpy(), values[f"model_weights/{i}/.ATTRIBUTES/VARIABLE_VALUE"])
@@ -115,8 +116,8 @@ def test_nan_loss_skips_updates_then_stops_keeping_the_good_checkpoint(prepared_
     with pytest.raises(UserError) as error:
         trainer.train(steps=50, eval_every=50, gin_params=["SpectralLoss.mag_weight = 1e400"], **common)
     message = error.value.message
-    assert f"NaN/Inf {trainer.MAX_BAD_STEPS_IN_A_ROW} steps in a row" in message and "learning rate" in message
-    assert capsys.readouterr().err.count("skipped the update") == trainer.MAX_BAD_STEPS_IN_A_ROW
+    assert f"NaN/Inf {loop.MAX_BAD_STEPS_IN_A_ROW} steps in a row" in message and "learning rate" in message
+    assert capsys.readouterr().err.count("skipped the update") == loop.MAX_BAD_STEPS_IN_A_ROW
     assert [s for s, _ in checkpoints.list_checkpoints(model_dir)] == [1]
     after = checkpoint_values(model_dir, 1)
     assert all(np.array_equal(good[k], after[k]) for k in good)
@@ -153,7 +154,7 @@ def test_bad_data_dirs_give_one_clear_message(tmp_path, capsys):
     assert "is empty" in run_cli(["--data", str(tmp_path / "empty"), *model], capsys)
     (tmp_path / "audio").mkdir()
     (tmp_path / "audio" / "take.wav").write_bytes(b"RIFF")
-    assert "not a dataset" in run_cli(["--data", str(tmp_path / "audio"), *model], capsys)
+    assert "not a prepared dataset" in run_cli(["--data", str(tmp_path / "audio"), *model], capsys)
     assert not (tmp_path / "model").exists()
 
 
@@ -180,7 +181,7 @@ def test_config_errors_through_the_cli(prepared_dataset, tmp_path, capsys):
     err = run_cli([*base, "--config", "tiny", "--gin-param", "RnnFcDecoderr.ch = 3"], capsys)
     assert "--gin-param" in err and "RnnFcDecoderr" in err
     err = run_cli([*base, "--config", "tiny", "--batch-size", "0"], capsys)
-    assert "--batch-size must be >= 1, got 0" in err
+    assert "--batch-size must be a whole number >= 1, got 0" in err
 
 
 def test_multiworker_needs_a_cluster(prepared_dataset, tmp_path, capsys, monkeypatch):
@@ -191,9 +192,18 @@ def test_multiworker_needs_a_cluster(prepared_dataset, tmp_path, capsys, monkeyp
     assert "TF_CONFIG is not valid JSON" in run_cli([*base, "--strategy", "auto"], capsys)
 
 
-def test_help_shows_an_example():
+def test_help_shows_copy_paste_examples_and_the_version():
     from click.testing import CliRunner
 
-    result = CliRunner().invoke(command, ["--help"])
+    from ddsp_train import __version__
+    from ddsp_train.train import EXAMPLES
+
+    result = CliRunner().invoke(command, ["--help"], terminal_width=80)
     assert result.exit_code == 0
-    assert "Example:" in result.output and "ddsp-train --data" in result.output and "--config" in result.output
+    assert "Examples:" in result.output and "A dataset folder written by ddsp-prepare" in result.output
+    lines = result.output.splitlines()
+    for example in EXAMPLES:  # each on one line, unwrapped, as a shell takes it
+        assert f"    {example}" in lines
+    assert "--steps 30000" in EXAMPLES[0]  # the library's default, not a copy
+    version = CliRunner().invoke(command, ["--version"])
+    assert version.exit_code == 0 and __version__ in version.output

@@ -91,8 +91,22 @@ def test_half_written_and_corrupt_checkpoints(tmp_path, capsys):
     # When none can be read, a clear error instead of silently starting over.
     other = next((tmp_path / "checkpoints" / "ckpt-00000001").glob("ckpt.data-*"))
     other.write_bytes(b"\0" * 16)
-    with pytest.raises(UserError, match="none of the checkpoints"):
+    with pytest.raises(UserError, match="none of the 2 checkpoints") as error:
         checkpoints.CheckpointManager(tmp_path, model=fresh[0], optimizer=fresh[1], step=fresh[2]).restore()
+    # One short line, and no warnings about trying older ones that do not help either.
+    assert "\n" not in error.value.message and len(error.value.message) < 400
+    assert "use a new --model-dir" in error.value.message and capsys.readouterr().err == ""
+
+
+def test_a_checkpoint_of_another_recipe_is_one_short_error(tmp_path, capsys):
+    model, optimizer, step = small_state()
+    checkpoints.CheckpointManager(tmp_path, model=model, optimizer=optimizer, step=step).save(1)
+    other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(7)])  # another width
+    with pytest.raises(UserError) as error:
+        checkpoints.CheckpointManager(tmp_path, model=other).restore()
+    message = error.value.message
+    assert message.startswith("none of the 1 checkpoints") and "another --config or --gin-param" in message
+    assert len(message) < 400 and capsys.readouterr().err == ""
 
 
 def test_load_model_refuses_a_folder_without_a_model(tmp_path):

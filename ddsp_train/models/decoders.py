@@ -48,6 +48,10 @@ class RnnFcDecoder(keras.layers.Layer):
     ``[B, d]`` for a step); ``output_splits`` name the heads and their sizes.
     """
 
+    #: ``ddsp-train --mixed-precision`` runs this network in float16/bfloat16 (its heads are cast
+    #: back to float32 for the DSP).
+    MIXED_PRECISION = True
+
     def __init__(
         self,
         *,

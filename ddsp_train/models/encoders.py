@@ -33,6 +33,11 @@ def mfcc(audio: tf.Tensor, *, sample_rate: int, hop: int, fft_size: int = 1024, 
 class MfccRnnEncoder(keras.layers.Layer):
     """``audio`` -> ``z`` ``[B, T, z_dims]`` on the frame grid of ``sample_rate`` / ``frame_rate``."""
 
+    #: The dataset features it reads.
+    input_keys = ("audio",)
+    #: ``ddsp-train --mixed-precision`` runs this network in float16/bfloat16 (``z`` is float32).
+    MIXED_PRECISION = True
+
     def __init__(self, *, sample_rate: int, frame_rate: int, fft_size: int = 1024, mel_bins: int = 128,
                  mfcc_bins: int = 30, rnn_channels: int = 512, z_dims: int = 16, **kwargs):
         super().__init__(**kwargs)

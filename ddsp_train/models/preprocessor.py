@@ -16,6 +16,8 @@ import tensorflow as tf
 from ddsp_train.dsp.scaling import scale_f0_hz, scale_power_db
 
 FRAME_KEYS = ("f0_hz", "f0_confidence", "power_db", "loudness_db")
+#: The dataset feature each scaled input is computed from.
+SOURCES = {"f0_scaled": "f0_hz", "pw_scaled": "power_db", "ld_scaled": "loudness_db"}
 
 
 def _frames(x) -> tf.Tensor:
@@ -30,6 +32,11 @@ class F0PowerPreprocessor:
 
     The other features pass through; frame-wise ones are reshaped to ``[B, T, 1]``.
     """
+
+    def features_for(self, keys) -> set[str]:
+        """The dataset features that the inputs ``keys`` are computed from (:data:`SOURCES`);
+        keys this preprocessor does not make (e.g. an encoder's ``z``) need none."""
+        return {SOURCES[k] for k in keys if k in SOURCES}
 
     def __call__(self, features: Mapping[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         out = dict(features)

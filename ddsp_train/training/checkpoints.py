@@ -9,42 +9,24 @@ corrupted write), saying so.
 """
 from __future__ import annotations
 
-import json
 import logging
 import pathlib
-import re
 import shutil
 from typing import Any
 
-import click
 import tensorflow as tf
 
-from ddsp_train.errors import UserError
+from ddsp_train import console
 from ddsp_train.atomic import atomic_directory
+from ddsp_train import dataset_info as dataset_info_lib
+from ddsp_train.dataset_info import DatasetInfo
+from ddsp_train.errors import UserError
+from ddsp_train.training.model_dir import (  # noqa: F401  (the layout, re-exported)
+    CHECKPOINTS, OPERATIVE_CONFIG, checkpoint_dir, list_checkpoints)
 
-CHECKPOINTS = "checkpoints"
 PREFIX = "ckpt"
-OPERATIVE_CONFIG = "operative_config.gin"
-DATASET_JSON = "dataset.json"
-_NAME = re.compile(r"^ckpt-(\d+)$")
 
 log = logging.getLogger(__name__)
-
-
-def checkpoint_dir(model_dir: str | pathlib.Path) -> pathlib.Path:
-    return pathlib.Path(model_dir) / CHECKPOINTS
-
-
-def list_checkpoints(model_dir: str | pathlib.Path) -> list[tuple[int, pathlib.Path]]:
-    """``(step, folder)`` of every complete checkpoint in ``model_dir``, oldest first."""
-    found = []
-    folder = checkpoint_dir(model_dir)
-    if folder.is_dir():
-        for path in folder.iterdir():
-            match = _NAME.match(path.name)
-            if match and (path / f"{PREFIX}.index").exists():
-                found.append((int(match.group(1)), path))
-    return sorted(found)
 
 
 class CheckpointManager:
@@ -56,12 +38,13 @@ class CheckpointManager:
     """
 
     def __init__(self, model_dir: str | pathlib.Path, *, keep: int = 3, read_dir: str | pathlib.Path | None = None,
-                 **objects: Any):
+                 say: console.Say = console.stderr, **objects: Any):
         if keep < 1:
             raise ValueError(f"keep must be >= 1, got {keep}")
         self.model_dir = pathlib.Path(model_dir)
         self.read_dir = pathlib.Path(read_dir) if read_dir is not None else self.model_dir
         self.keep = keep
+        self.say = say
         if "model" in objects:
             # Keras 3 layers do not expose layers held in lists (input stacks, the processors) as
             # checkpoint dependencies, so a model-only restore would miss their weights. The
@@ -101,29 +84,35 @@ class CheckpointManager:
                 status.expect_partial()  # A model-only load leaves the optimizer's values unused.
             except Exception as e:  # noqa: BLE001 (a corrupt file fails in many ways: OpError, IndexError, ...)
                 reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                problems.append(f"{path.name}: {reason}")
-                click.echo(f"Warning: checkpoint {path} is unreadable ({reason[:200]}); "
-                           "trying the previous one.", err=True)
+                problems.append((path, reason))
                 continue
+            for skipped, reason in problems:  # said only when an older one could be read
+                self.say(f"Warning: checkpoint {skipped} is unreadable ({reason[:200]}); using the previous one.")
             return found_step
-        raise UserError(f"none of the checkpoints in {checkpoint_dir(self.read_dir)} can be read "
-                        f"({'; '.join(p[:200] for p in problems)}). Were they written with another config "
-                        "(ddsp-train --config / --gin-param)? Train with that config, or move the folder away "
-                        "to start over.")
+        raise UserError(f"none of the {len(problems)} checkpoints in {checkpoint_dir(self.read_dir)} can be read "
+                        f"({problems[0][1][:120]}); were they written with another --config or --gin-param? "
+                        "Resume with the ones it was trained with, or use a new --model-dir")
 
 
-#: The networks that ``ddsp-train --mixed-precision`` runs in float16/bfloat16 (the DSP stays float32).
-MIXED_PRECISION_LAYERS = ("RnnFcDecoder", "MfccRnnEncoder")
+def mixed_precision_layers() -> list[str]:
+    """The gin names of the networks that ``ddsp-train --mixed-precision`` runs in float16 /
+    bfloat16 (the DSP stays float32): every decoder and encoder class that declares
+    ``MIXED_PRECISION = True``."""
+    from ddsp_train.models import decoders, encoders
+
+    return sorted(name for module in (decoders, encoders) for name, obj in vars(module).items()
+                  if isinstance(obj, type) and obj.__module__ == module.__name__
+                  and getattr(obj, "MIXED_PRECISION", False))
 
 
-def load_model(model_dir: str | pathlib.Path, *, step: int | None = None):
+def load_model(model_dir: str | pathlib.Path, *, step: int | None = None) -> tuple[Any, DatasetInfo]:
     """Rebuild the model of a training run and restore its weights.
 
     Parses ``MODEL_DIR/operative_config.gin``, builds the model in float32 (a model trained with
     ``--mixed-precision`` keeps float32 variables; export and playback need float32 ops), restores
     the newest readable checkpoint (or the one of ``step``). Returns ``(model, dataset_info)``, the
-    latter read from
-    the ``dataset.json`` copied into ``MODEL_DIR``. Raises UserError when there is nothing to load.
+    latter the :class:`~ddsp_train.dataset_info.DatasetInfo` copied into ``MODEL_DIR`` (its
+    ``data_dir`` says where the dataset is). Raises UserError when there is nothing to load.
     """
     from ddsp_train.training import gin_config  # Imports every gin configurable.
 
@@ -131,7 +120,7 @@ def load_model(model_dir: str | pathlib.Path, *, step: int | None = None):
     if not model_dir.is_dir():
         raise UserError(f"model folder {model_dir} does not exist")
     config = model_dir / OPERATIVE_CONFIG
-    info_path = model_dir / DATASET_JSON
+    info_path = model_dir / dataset_info_lib.FILENAME
     for needed in (config, info_path):
         if not needed.exists():
             raise UserError(f"{model_dir} is not a trained model folder: {needed.name} is missing "
@@ -139,11 +128,8 @@ def load_model(model_dir: str | pathlib.Path, *, step: int | None = None):
     if not list_checkpoints(model_dir):
         raise UserError(f"{model_dir} has no checkpoint yet in {checkpoint_dir(model_dir)}; "
                         "train for at least --save-every steps first")
-    try:
-        dataset_info = json.loads(info_path.read_text())
-    except ValueError as e:
-        raise UserError(f"{info_path} is not valid JSON: {e}") from None
-    float32 = [f"{name}.dtype = 'float32'" for name in MIXED_PRECISION_LAYERS]
+    dataset_info = DatasetInfo.read(model_dir)
+    float32 = [f"{name}.dtype = 'float32'" for name in mixed_precision_layers()]
     gin_config.parse(config_files=[str(config)], bindings=float32, dataset_info=None)
     model = gin_config.build_model(dataset_info=dataset_info)
     manager = CheckpointManager(model_dir, model=model)

@@ -25,6 +25,8 @@ from ddsp_train import features as feature_lib
 from ddsp_train import pitch
 
 MISSING_F0_CENTS = 1200.0
+#: The dataset features the figures compare with (besides what the model reads).
+INPUT_FEATURES = ("audio", "f0_hz", "f0_confidence")
 
 
 @dataclasses.dataclass

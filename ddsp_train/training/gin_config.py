@@ -12,11 +12,14 @@ import contextlib
 import importlib.resources
 import logging
 import pathlib
+import re
 import tokenize
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import gin
+from gin import config_parser
 
+from ddsp_train.dataset_info import FILENAME, DatasetInfo
 from ddsp_train.errors import UserError
 
 PACKAGE = "ddsp_train.configs"
@@ -26,7 +29,7 @@ DATA_MACROS = ("sample_rate", "frame_rate", "n_samples")
 def _import_configurables() -> None:
     """Import every module that registers gin configurables used by the recipes."""
     from ddsp_train.models import autoencoder  # noqa: F401  (models, dsp processors)
-    from ddsp_train.training import evaluation, trainer  # noqa: F401
+    from ddsp_train.training import evaluation, optimizer  # noqa: F401
 
 
 class _QuietGinResourceLookup(logging.Filter):
@@ -65,21 +68,50 @@ def resolve_config(name_or_path: str) -> pathlib.Path:
                     f"(packaged: {', '.join(packaged_configs())})")
 
 
-def data_macros(dataset_info: Mapping[str, Any]) -> dict[str, int]:
-    """The gin macros that come from ``dataset.json``: sample rate, frame rate, example length."""
+def data_macros(dataset_info: DatasetInfo) -> dict[str, int]:
+    """The gin macros that come from the dataset: ``sample_rate``, ``frame_rate`` and
+    ``n_samples = round(example_secs * sample_rate)`` (one example)."""
+    return {"sample_rate": dataset_info.sample_rate, "frame_rate": dataset_info.frame_rate,
+            "n_samples": dataset_info.example_samples}
+
+
+class _AnyReference(config_parser.ParserDelegate):
+    """Accepts every ``@reference`` and ``%macro``: :func:`check_binding` checks syntax only."""
+
+    def configurable_reference(self, scoped_configurable_name, evaluate):
+        return scoped_configurable_name
+
+    def macro(self, macro_name):
+        return macro_name
+
+
+_BAD_TOKEN = re.compile(r"Failed to parse token '(.*)'", re.S)
+VALUE_FORMS = ("a number (128, 3e-4), a quoted string ('L1'), True/False/None, a tuple or list ((1024, 256)), "
+               "a @Configurable() or a %macro")
+
+
+def check_binding(binding: str) -> None:
+    """Refuse a ``--gin-param`` that gin cannot parse, naming the binding, the value and what a
+    valid one looks like (syntax only: no configurable is looked up, nothing is imported)."""
+    name, _, value = binding.partition("=")
     try:
-        sample_rate = int(dataset_info["sample_rate"])
-        frame_rate_hz = float(dataset_info["frame_rate"])
-        frame_rate = int(round(frame_rate_hz))
-        n_samples = int(round(float(dataset_info["example_secs"]) * sample_rate))
-    except (KeyError, TypeError, ValueError) as e:
-        raise UserError(f"dataset.json lacks a valid {e} (needs sample_rate, frame_rate, example_secs)") from None
-    if frame_rate < 1 or abs(frame_rate_hz - frame_rate) > 1e-9:
-        raise UserError(f"dataset.json: frame_rate {frame_rate_hz:g} is not a whole number of frames per second, "
-                        "which the models need (prepare the data with e.g. --frame-rate 50)")
-    if sample_rate % frame_rate:
-        raise UserError(f"dataset.json: sample_rate {sample_rate} is not a multiple of frame_rate {frame_rate}")
-    return {"sample_rate": sample_rate, "frame_rate": frame_rate, "n_samples": n_samples}
+        statements = list(config_parser.ConfigParser(binding, _AnyReference()))
+    except SyntaxError as e:
+        token = _BAD_TOKEN.search(str(e.msg or ""))
+        if token and "=" in binding:
+            raise UserError(f"--gin-param {binding!r}: {token.group(1)!r} is not a value for {name.strip()}; "
+                            f"give {VALUE_FORMS}, e.g. '{name.strip()} = 128'", exit_code=2) from None
+        if "=" not in binding:
+            raise UserError(f"--gin-param {binding!r} is not a binding; write 'Configurable.parameter = value', "
+                            "e.g. 'RnnFcDecoder.ch = 128'", exit_code=2) from None
+        raise UserError(f"--gin-param {binding!r}: cannot read the value {value.strip()!r} of {name.strip()} "
+                        f"({e.msg}); give {VALUE_FORMS}", exit_code=2) from None
+    except tokenize.TokenError:
+        raise UserError(f"--gin-param {binding!r}: unclosed bracket or quote in {value.strip()!r}; "
+                        f"give {VALUE_FORMS}", exit_code=2) from None
+    if not statements:
+        raise UserError(f"--gin-param {binding!r} is empty; write 'Configurable.parameter = value', "
+                        "e.g. 'RnnFcDecoder.ch = 128'", exit_code=2)
 
 
 def _gin_error(e: BaseException, where: str) -> UserError:
@@ -93,7 +125,7 @@ def _gin_error(e: BaseException, where: str) -> UserError:
 
 
 def parse(*, config_files: Sequence[str | pathlib.Path], bindings: Sequence[str],
-          dataset_info: Mapping[str, Any] | None) -> None:
+          dataset_info: DatasetInfo | None) -> None:
     """Clear gin, bind the dataset's macros, then parse ``config_files`` and ``bindings`` in order.
 
     Errors (syntax, unknown configurables, missing includes) become a UserError that quotes gin's
@@ -115,6 +147,7 @@ def parse(*, config_files: Sequence[str | pathlib.Path], bindings: Sequence[str]
             except (OSError, ValueError, SyntaxError, tokenize.TokenError, TypeError, NameError) as e:
                 raise _gin_error(e, str(path)) from None
         for binding in bindings:
+            check_binding(binding)
             try:
                 gin.parse_config(binding)
             except (ValueError, SyntaxError, tokenize.TokenError, TypeError, NameError) as e:
@@ -123,10 +156,10 @@ def parse(*, config_files: Sequence[str | pathlib.Path], bindings: Sequence[str]
         configured = gin.query_parameter(f"%{name}")
         if configured != value:
             raise UserError(f"the config sets {name} = {configured}, but the dataset has {name} = {value} "
-                            "(from its dataset.json); remove the setting or prepare the data at that rate")
+                            f"(from its {FILENAME}); remove the setting or prepare the data at that rate")
 
 
-def build_model(*, dataset_info: Mapping[str, Any], create_weights: bool = True):
+def build_model(*, dataset_info: DatasetInfo, create_weights: bool = True):
     """Build the parsed recipe's model, check its timing against the dataset's, and (unless
     ``create_weights`` is False) run it once on zeros to create its weights."""
     from ddsp_train.models.autoencoder import Autoencoder
@@ -147,4 +180,4 @@ def check_fits_dataset(model, macros: Mapping[str, int]) -> None:
     for where, name, value in model.timing():
         if name in macros and value != macros[name]:
             raise UserError(f"the config sets {name} = {value} for {where}, but the dataset has "
-                            f"{name} = {macros[name]} (from its dataset.json); use %{name} in the config")
+                            f"{name} = {macros[name]} (from its {FILENAME}); use %{name} in the config")

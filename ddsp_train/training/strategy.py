@@ -13,11 +13,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from typing import TYPE_CHECKING
 
-import click
-import tensorflow as tf
-
+from ddsp_train import console
 from ddsp_train.errors import UserError
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 STRATEGIES = ("auto", "mirrored", "multiworker")
 
@@ -56,14 +58,23 @@ def _tf_config_cluster() -> dict | None:
     return config
 
 
-def choose(*, strategy: str = "auto", xla: bool | None = None, mixed_precision: bool = False) -> Placement:
-    """Build the strategy named ``strategy``; ``xla=None`` means on with a GPU, off on CPU."""
+def check_environment(strategy: str) -> dict | None:
+    """Refuse an unknown ``strategy``, a ``TF_CONFIG`` that is not a cluster description, and
+    ``multiworker`` without one (no TensorFlow needed); the cluster description or None."""
     if strategy not in STRATEGIES:
-        raise UserError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
-    gpus = tf.config.list_physical_devices("GPU")
+        raise UserError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}", exit_code=2)
     cluster = _tf_config_cluster() if strategy in ("auto", "multiworker") else None
     if strategy == "multiworker" and cluster is None:
         raise UserError("--strategy multiworker needs TF_CONFIG describing the cluster and this worker's task")
+    return cluster
+
+
+def choose(*, strategy: str = "auto", xla: bool | None = None, mixed_precision: bool = False) -> Placement:
+    """Build the strategy named ``strategy``; ``xla=None`` means on with a GPU, off on CPU."""
+    import tensorflow as tf
+
+    cluster = check_environment(strategy)
+    gpus = tf.config.list_physical_devices("GPU")
     worker = None
     if cluster is not None:
         workers = len(cluster["cluster"].get("worker", []))
@@ -89,9 +100,9 @@ def choose(*, strategy: str = "auto", xla: bool | None = None, mixed_precision: 
                      xla=on_gpu if xla is None else bool(xla), mixed_precision_policy=policy, worker=worker)
 
 
-def announce(placement: Placement) -> None:
+def announce(placement: Placement, *, say: console.Say = console.stderr) -> None:
     """Say once where training runs."""
     extras = [f"XLA {'on' if placement.xla else 'off'}"]
     if placement.mixed_precision_policy:
         extras.append(f"mixed precision {placement.mixed_precision_policy} (DSP in float32)")
-    click.echo(f"Training on {placement.description}; {', '.join(extras)}.", err=True)
+    say(f"Training on {placement.description}; {', '.join(extras)}.")
