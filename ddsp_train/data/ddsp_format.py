@@ -46,6 +46,8 @@ AUDIO_16K, AUDIO_16K_RATE = "audio_16k", 16000
 DDSP_SAMPLE_RATE = 16000
 #: A Beam shard name: ``STEM[-train|-eval]-SSSSS-of-NNNNN``.
 SHARD_NAME = re.compile(r"^(?P<stem>.+?)(?:-(?P<split>train|eval))?-(?P<index>\d+)-of-(?P<count>\d+)$")
+#: Frames of records from another tool count as voiced from this confidence (CREPE's usual threshold).
+VOICED_THRESHOLD = 0.5
 #: Without eval shards, this share of the train examples is held out for evaluation ...
 HELD_OUT_FRACTION = 0.1
 #: ... but no more than this many examples.
@@ -74,8 +76,9 @@ def find_records(data: str) -> list[str]:
         files = sorted(os.path.join(data, n) for n in os.listdir(data)
                        if is_record_name(n) and os.path.isfile(os.path.join(data, n)))
         if not files:
-            raise UserError(f"--data {data} holds no TFRecord files (expected ddsp-prepare's dataset.json, or "
-                            "ddsp shards such as train.tfrecord-00000-of-00010)", exit_code=2)
+            raise UserError(f"--data {data} is not a prepared dataset: it has no {dataset_info.FILENAME} and no "
+                            "TFRecord files (make one with ddsp-prepare, or give ddsp_prepare_tfrecord's shards "
+                            "such as train.tfrecord-00000-of-00010)", exit_code=2)
         return files
     if os.path.isfile(data):
         return [data]
@@ -195,7 +198,8 @@ def infer_info(data: str, *, sample_rate: int | None = None, say: console.Say = 
     return dataset_info.DatasetInfo(
         sample_rate=rate, frame_rate=rate // hop, example_secs=example_secs,
         splits=splits, total_seconds=round((files.train_examples + files.eval_examples) * example_secs, 3),
-        features={name: key for name, key in keys.items() if key}, data_dir=str(data), source="ddsp", frames=frames)
+        features={name: key for name, key in keys.items() if key}, data_dir=str(data), source="ddsp", frames=frames,
+        extra={"sample_rate_from": "given" if sample_rate else AUDIO_16K if inferred else "assumed"})
 
 
 def with_audio_16k(record: bytes, *, sample_rate: int) -> bytes:
@@ -228,7 +232,9 @@ def describe(info: dataset_info.DatasetInfo) -> str:
     return (f"Inferred from the records of {info.data_dir}: {info.sample_rate} Hz, {info.frame_rate} frames/s "
             f"({info.frames}, {frames} per example), {info.example_secs:g} s examples; "
             f"{info.examples('train')} train and {info.examples('eval')} eval examples"
-            + (" (held out from train)" if held else ""))
+            + (" (held out from train)" if held else "")
+            + (f" (no {AUDIO_16K}: {info.sample_rate} Hz assumed)" if info.extra.get("sample_rate_from") == "assumed"
+               else ""))
 
 
 def load_info(data: str, *, sample_rate: int | None = None, say: console.Say = console.silent
@@ -237,6 +243,47 @@ def load_info(data: str, *, sample_rate: int | None = None, say: console.Say = c
     if os.path.isdir(data) and dataset_info.exists(data):
         return dataset_info.DatasetInfo.read(data)
     return infer_info(data, sample_rate=sample_rate, say=say)
+
+
+def compute_statistics(info: dataset_info.DatasetInfo, *, say: console.Say = console.stderr) -> dict:
+    """The per-note statistics (:func:`ddsp_train.data.stats.compute_statistics`, which export
+    needs) of ``info.data_dir``'s examples, train and eval, each example one part (power from the
+    audio when the records lack it), frames voiced from :data:`VOICED_THRESHOLD`; a progress line."""
+    from ddsp_train.data import reader, stats
+
+    total = info.examples("train") + info.examples("eval")
+    progress = console.Progress(label="Statistics", total=total, unit="examples", enabled=say is not console.silent)
+    parts: list[dict] = []
+    for split in ("train", "eval"):
+        if info.examples(split):
+            for ex in reader.read_dataset(str(info.data_dir), split=split, sample_rate=info.sample_rate
+                                          ).as_numpy_iterator():
+                parts.append({k: ex[k] for k in dataset_info.FRAME_KEYS})
+                progress.update(len(parts))
+    progress.close(len(parts))
+    return stats.compute_statistics(parts, frame_rate=info.frame_rate, example_secs=info.example_secs,
+                                    voiced_threshold=VOICED_THRESHOLD)
+
+
+def with_statistics(info: dataset_info.DatasetInfo, *, model_dir: str | os.PathLike,
+                    say: console.Say = console.stderr) -> dict:
+    """``info.statistics``; for inferred records without them, those of ``model_dir``'s copy of the
+    same data (an earlier run), else computed now (:func:`compute_statistics`). Only ddsp-train's
+    copy in ``model_dir`` stores them: the user's dataset folder is never written."""
+    if info.statistics or info.source != "ddsp":
+        return dict(info.statistics)
+    if dataset_info.exists(model_dir):
+        try:
+            old = dataset_info.DatasetInfo.read(model_dir)
+        except UserError:
+            old = None
+        same = old is not None and old.statistics and old.source == "ddsp" and old.data_dir and \
+            os.path.abspath(old.data_dir) == os.path.abspath(str(info.data_dir)) and \
+            old.examples("train") == info.examples("train")
+        if same:
+            return dict(old.statistics)
+    say(f"Computing the per-note statistics of {info.data_dir} (kept in {model_dir}, for ddsp-export)...")
+    return compute_statistics(info, say=say)
 
 
 def plugin_rate_note(info: dataset_info.DatasetInfo) -> str | None:
