@@ -41,7 +41,7 @@ def midi_message(path: str) -> str:
 
 
 def tfrecord_message(path: str) -> str:
-    """What to say about a TFRecord INPUT that is not NSynth's (NSynth files are read by :mod:`~ddsp_train.data.nsynth`)."""
+    """What to say about a TFRecord INPUT that is not NSynth's (those go to :mod:`~ddsp_train.data.nsynth`)."""
     return (f"INPUT {path} is a TFRecord file, not audio or NSynth notes: a dataset written by "
             f"ddsp_prepare_tfrecord or ddsp-prepare needs no preparing; give it to ddsp-train --data "
             f"{os.path.dirname(path) or '.'} directly")

@@ -223,41 +223,23 @@ def note_examples(meta: dict, audio: np.ndarray, *, source: str, config, tracker
     return out, feats
 
 
-def prepare_nsynth(files: Sequence[str], *, target: str, flt: NoteFilter, config, eval_fraction: float, seed: int,
-                   shards: int | None, say: console.Say = console.stderr):
-    """Write the dataset of ``files``' notes that pass ``flt`` into ``target`` (via a staging
-    folder, atomically) and return its :class:`~ddsp_train.dataset_info.DatasetInfo`."""
-    import time
+def write_notes(staging: str, selected: Sequence[tuple[str, int, dict]], splits: Sequence[str], *, config,
+                tracker, shards: int | None, say: console.Say) -> tuple[dict[str, int], dict[str, int], list[dict]]:
+    """Write the notes' examples into ``staging/{split}.tfrecord-SSSSS-of-NNNNN`` (round-robin);
+    ``(examples per split, shards per split, each note's frame features)``."""
+    from ddsp_train.data import beam_job
 
-    from ddsp_train import dataset_info
-    from ddsp_train.data import beam_job, report, split as split_lib, staging as staging_lib, stats
-    from ddsp_train.pitch import get_tracker, tracker_voiced_threshold
-
-    t0 = time.time()
-    selected = select_notes(files, flt)
-    if not selected:
-        raise UserError(f"no NSynth note of {', '.join(files)} passes the filter ({flt.describe()}); "
-                        "widen --family/--source/--instrument/--pitch")
-    n_samples = [int(round(4.0 * config.sample_rate))] * len(selected)  # NSynth notes are 4 s
-    per_note = len(_windows(n_samples[0], config=config))
-    if not per_note:
-        raise UserError(f"--example-secs {config.example_secs:g} is longer than NSynth's 4 s notes; use at most 4")
-    splits = split_lib.split_files([m["note_str"] or f"{p}#{i}" for p, i, m in selected],
-                                   [n / config.sample_rate for n in n_samples], eval_fraction=eval_fraction, seed=seed)
-    counts = {s: per_note * splits.count(s) for s in ("train", "eval")}
-    say(f"Preparing {len(selected)} NSynth notes ({flt.describe()}) with f0 from their pitch labels and "
-        f"confidence from {config.f0_method!r}...")
-    tracker = get_tracker(config.f0_method)
-    staging = staging_lib.create(target)
+    per_note = len(_windows(int(round(4.0 * config.sample_rate)), config=config))
+    example_bytes = 4 * (config.example_samples * 2 + 4 * config.example_frames) + 200
+    writers = {}
+    for split in ("train", "eval"):
+        n = beam_job.shard_count(per_note * list(splits).count(split), shards=shards, example_bytes=example_bytes)
+        writers[split] = [ex_lib.TFRecordWriter(os.path.join(staging, f"{split}.tfrecord-{i:05d}-of-{n:05d}"))
+                          for i in range(n)]
+    written, recordings = {"train": 0, "eval": 0}, []
+    progress = console.Progress(label="NSynth notes", total=len(selected), unit="notes",
+                                enabled=say is not console.silent)
     try:
-        example_bytes = 4 * (config.example_samples * 2 + 4 * config.example_frames) + 200
-        writers = {s: [ex_lib.TFRecordWriter(os.path.join(staging, f"{s}.tfrecord-{i:05d}-of-{n:05d}"))
-                       for i in range(n)]
-                   for s in counts for n in [beam_job.shard_count(counts[s], shards=shards, example_bytes=example_bytes)]}
-        written = {"train": 0, "eval": 0}
-        recordings = []
-        progress = console.Progress(label="NSynth notes", total=len(selected), unit="notes",
-                                    enabled=say is not console.silent)
         for n, ((meta, audio), split) in enumerate(zip(read_notes(selected), splits)):
             source = f"{os.path.basename(selected[n][0])}#{meta['note_str'] or selected[n][1]}"
             examples, feats = note_examples(meta, audio, source=source, config=config, tracker=tracker)
@@ -268,27 +250,69 @@ def prepare_nsynth(files: Sequence[str], *, target: str, flt: NoteFilter, config
             recordings.append(feats)
             progress.update(n + 1)
         progress.close(len(selected))
+    finally:
         for out in writers.values():
             for w in out:
                 w.close()
-        statistics = stats.compute_statistics(recordings, frame_rate=config.frame_rate, example_secs=config.example_secs,
+    return written, {s: len(w) for s, w in writers.items()}, recordings
+
+
+def nsynth_info(files: Sequence[str], selected: Sequence[tuple[str, int, dict]], splits: Sequence[str], *,
+                written: dict[str, int], shard_counts: dict[str, int], statistics: dict, flt: NoteFilter, config,
+                eval_fraction: float, seed: int, wall_secs: float):
+    """The dataset's :class:`~ddsp_train.dataset_info.DatasetInfo` (``source="nsynth"``; one
+    ``files`` entry per NSynth file with its note count; ``extra["nsynth"]``: the filter)."""
+    from ddsp_train import dataset_info
+    from ddsp_train.data import split as split_lib
+
+    total = 4.0 * len(selected)
+    per_file = {f: sum(1 for p, _, _ in selected if p == f) for f in files}
+    return dataset_info.DatasetInfo(
+        sample_rate=config.sample_rate, frame_rate=int(config.frame_rate), example_secs=config.example_secs,
+        hop_secs=config.hop_secs, f0_method=config.f0_method, eval_fraction=eval_fraction, seed=seed,
+        split_rule="per note: " + split_lib.SPLIT_RULE, source="nsynth",
+        splits={s: {"examples": written[s], "shards": shard_counts[s], "files": list(splits).count(s),
+                    "notes": list(splits).count(s), "seconds": 4.0 * list(splits).count(s)} for s in written},
+        total_seconds=total,
+        files=tuple({"path": os.path.abspath(f), "status": "used" if per_file[f] else "skipped",
+                     "reason": None if per_file[f] else f"no note passes the filter ({flt.describe()})",
+                     "seconds": 4.0 * per_file[f], "split": "train+eval", "notes": per_file[f]} for f in files),
+        statistics=statistics, wall_seconds=round(wall_secs, 2),
+        times_real_time=round(total / wall_secs, 2) if wall_secs else None,
+        extra={"nsynth": {"filter": dataclasses.asdict(flt), "notes": len(selected),
+                          "f0": "the pitch label on every frame; f0_confidence from the tracker"}})
+
+
+def prepare_nsynth(files: Sequence[str], *, target: str, flt: NoteFilter, config, eval_fraction: float, seed: int,
+                   shards: int | None, say: console.Say = console.stderr):
+    """Write the dataset of ``files``' notes that pass ``flt`` into ``target`` (via a staging
+    folder, atomically) and return its :class:`~ddsp_train.dataset_info.DatasetInfo`."""
+    import time
+
+    from ddsp_train.data import report, split as split_lib, staging as staging_lib, stats
+    from ddsp_train.pitch import get_tracker, tracker_voiced_threshold
+
+    t0 = time.time()
+    selected = select_notes(files, flt)
+    if not selected:
+        raise UserError(f"no NSynth note of {', '.join(files)} passes the filter ({flt.describe()}); "
+                        "widen --family/--source/--instrument/--pitch")
+    if not _windows(int(round(4.0 * config.sample_rate)), config=config):
+        raise UserError(f"--example-secs {config.example_secs:g} is longer than NSynth's 4 s notes; use at most 4")
+    splits = split_lib.split_files([m["note_str"] or f"{p}#{i}" for p, i, m in selected], [4.0] * len(selected),
+                                   eval_fraction=eval_fraction, seed=seed)
+    say(f"Preparing {len(selected)} NSynth notes ({flt.describe()}) with f0 from their pitch labels and "
+        f"confidence from {config.f0_method!r}...")
+    tracker = get_tracker(config.f0_method)
+    staging = staging_lib.create(target)
+    try:
+        written, shard_counts, recordings = write_notes(staging, selected, splits, config=config, tracker=tracker,
+                                                        shards=shards, say=say)
+        statistics = stats.compute_statistics(recordings, frame_rate=config.frame_rate,
+                                              example_secs=config.example_secs,
                                               voiced_threshold=tracker_voiced_threshold(config.f0_method))
-        wall = time.time() - t0
-        total = sum(n_samples) / config.sample_rate
-        per_file = {f: sum(1 for p, _, _ in selected if p == f) for f in files}
-        info = dataset_info.DatasetInfo(
-            sample_rate=config.sample_rate, frame_rate=int(config.frame_rate), example_secs=config.example_secs,
-            hop_secs=config.hop_secs, f0_method=config.f0_method, eval_fraction=eval_fraction, seed=seed,
-            split_rule="per note: " + split_lib.SPLIT_RULE, source="nsynth",
-            splits={s: {"examples": written[s], "shards": len(writers[s]), "files": splits.count(s),
-                        "notes": splits.count(s), "seconds": round(4.0 * splits.count(s), 3)} for s in counts},
-            total_seconds=round(total, 3),
-            files=tuple({"path": os.path.abspath(f), "status": "used" if per_file[f] else "skipped",
-                         "reason": None if per_file[f] else f"no note passes the filter ({flt.describe()})",
-                         "seconds": 4.0 * per_file[f], "split": "train+eval", "notes": per_file[f]} for f in files),
-            statistics=statistics, wall_seconds=round(wall, 2), times_real_time=round(total / wall, 2) if wall else None,
-            extra={"nsynth": {"filter": dataclasses.asdict(flt), "notes": len(selected),
-                              "f0": "the pitch label on every frame; f0_confidence from the tracker"}})
+        info = nsynth_info(files, selected, splits, written=written, shard_counts=shard_counts, statistics=statistics,
+                           flt=flt, config=config, eval_fraction=eval_fraction, seed=seed, wall_secs=time.time() - t0)
         report.write_report(staging, info.to_dict())
         info.write(staging)
         staging_lib.commit(staging, target)
