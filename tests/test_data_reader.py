@@ -115,7 +115,7 @@ def test_errors_name_the_problem(tmp_path):
         DatasetInfo.read(tmp_path / "nope")
     with pytest.raises(UserError, match="no dataset.json"):
         DatasetInfo.read(tmp_path)
-    with pytest.raises(UserError, match="holds no TFRecord files"):
+    with pytest.raises(UserError, match="no dataset.json and no TFRecord files"):
         read_dataset(str(tmp_path))
     with open(tmp_path / "train.tfrecord-00000-of-00001", "wb") as f:
         import struct
