@@ -51,13 +51,14 @@ NOTE = ("Everything after -- goes to Apache Beam's PipelineOptions (default: the
 @click.option("--overwrite", is_flag=True, help="Replace an earlier ddsp-prepare output in DIR.")
 @click.option("--strict", is_flag=True, help="Fail if any input file is unusable instead of skipping it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress, notes or summary on stderr.")
-@click.option("--family", multiple=True, metavar="NAME",
+@click.option("--family", multiple=True, default=DEFAULTS["family"], metavar="NAME",
               help=f"NSynth INPUT: keep notes of these instrument families ({', '.join(nsynth.FAMILIES)}).")
-@click.option("--source", multiple=True, metavar="NAME",
+@click.option("--source", multiple=True, default=DEFAULTS["source"], metavar="NAME",
               help=f"NSynth INPUT: keep notes of these sources ({', '.join(nsynth.SOURCES)}).")
-@click.option("--instrument", multiple=True, metavar="NAME",
+@click.option("--instrument", multiple=True, default=DEFAULTS["instrument"], metavar="NAME",
               help="NSynth INPUT: keep notes of these instruments (instrument_str, e.g. string_acoustic_012).")
-@click.option("--pitch", metavar="LOW-HIGH", help="NSynth INPUT: keep notes of MIDI pitch LOW..HIGH (e.g. 48-84).")
+@click.option("--pitch", default=DEFAULTS["pitch"], metavar="LOW-HIGH",
+              help="NSynth INPUT: keep notes of MIDI pitch LOW..HIGH (e.g. 48-84).")
 @click.option("--beam-arg", "beam_args", multiple=True, hidden=True)
 def command(inputs, output, sample_rate, frame_rate, example_secs, hop_secs, eval_fraction, seed, f0_method,
             workers, shards, overwrite, strict, quiet, family, source, instrument, pitch, beam_args):
