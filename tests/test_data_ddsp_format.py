@@ -200,3 +200,22 @@ def test_ddsps_default_250_hz_frames_train_at_their_own_rate(tmp_path):
     assert any("not the plugin's" in n for n in notes)
     info = DatasetInfo.read(tmp_path / "m")
     assert info.frame_rate == 250 and info.example_frames == 1001 and info.statistics
+
+
+def test_ddsp_data_refusals_come_before_tensorflow(tmp_path):
+    """ddsp-train --data with records that fit no grid, or only eval shards: one line, no TensorFlow."""
+    from test_training_request import refused_fast
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    with ex_lib.TFRecordWriter(str(bad / "train.tfrecord-00000-of-00001")) as w:
+        w.write(ex_lib.encode_example({"audio": np.zeros(64000), "f0_hz": np.zeros(333), "f0_confidence": np.zeros(333),
+                                       "loudness_db": np.zeros(333)}))
+    model = ["--model-dir", tmp_path / "model"]
+    refused_fast("--data", bad, *model, expect="64000 samples and 333 frames fit no frame grid at 16000 Hz")
+    refused_fast("--data", bad / "eval.tfrecord*", *model, expect="matches no file")
+    evals = tmp_path / "evals"
+    evals.mkdir()
+    write_shards(ddsp_examples(seconds=4.0, seed=3, frame_rate=50), str(evals / "x.tfrecord-eval"), shards=1)
+    refused_fast("--data", evals, *model, expect="has only eval shards")
+    assert not (tmp_path / "model").exists()
