@@ -15,6 +15,12 @@ Fields (``version`` :data:`VERSION`):
   ``total_seconds``, ``files`` (one dict per input file: ``path, status, reason, seconds, split,
   ...``), ``statistics`` (see :mod:`ddsp_train.data.stats`), ``features`` (their definitions);
 - ``data_dir``: the dataset's folder, set in a model folder's copy;
+- ``source``: ``None`` for a ddsp-prepare dataset, ``"ddsp"`` for records written by magenta/ddsp's
+  ``ddsp_prepare_tfrecord`` (or any TFRecords without a ``dataset.json``), whose grid was
+  inferred from the records (:mod:`ddsp_train.data.ddsp_format`); ``frames``: ``"centred"``
+  (``n // hop + 1`` frames, ours) or ``"uncentred"`` (``n // hop``, ddsp's default), which the
+  reader pads by one frame to the centred grid, so :attr:`~DatasetInfo.example_frames` holds for both.
+  Written only when they differ from the defaults;
 - ``extra``: any other key of the file, kept as it was (a newer writer's, or a user's).
 """
 from __future__ import annotations
@@ -37,6 +43,9 @@ VERSION = 2
 FEATURE_KEYS = ("audio", "f0_hz", "f0_confidence", "loudness_db", "power_db")
 #: The per-frame features (one value per frame) among :data:`FEATURE_KEYS`.
 FRAME_KEYS = FEATURE_KEYS[1:]
+#: How frames sit on the samples: centred at ``k * hop`` (``n // hop + 1`` of them) or starting
+#: there (``n // hop``, ddsp_prepare_tfrecord's default ``center=False``).
+FRAME_LAYOUTS = ("centred", "uncentred")
 #: Fields a file must have.
 REQUIRED = ("sample_rate", "frame_rate", "example_secs")
 
@@ -61,6 +70,8 @@ class DatasetInfo:
     wall_seconds: float | None = None
     times_real_time: float | None = None
     data_dir: str | None = None
+    source: str | None = None
+    frames: str = "centred"
     version: int = VERSION
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -69,6 +80,8 @@ class DatasetInfo:
                                example_secs=self.example_secs)
         if errors:
             raise UserError(f"{FILENAME}: {errors[0]}")
+        if self.frames not in FRAME_LAYOUTS:
+            raise UserError(f"{FILENAME}: frames {self.frames!r} must be one of {', '.join(FRAME_LAYOUTS)}")
 
     # -- derived ---------------------------------------------------------------------------
 
@@ -109,8 +122,9 @@ class DatasetInfo:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
         data["files"] = [dict(f) for f in self.files]
         data["files_used"], data["files_skipped"] = self.files_used, self.files_skipped
-        if self.data_dir is None:
-            del data["data_dir"]
+        for name, default in (("data_dir", None), ("source", None), ("frames", "centred")):
+            if data[name] == default:
+                del data[name]
         return {**dict(self.extra), **_finite(data)}
 
     @classmethod

@@ -7,6 +7,7 @@ import sys
 import click
 
 from ddsp_train import cli, console, contract
+from ddsp_train.data import nsynth
 from ddsp_train.data.pipeline import prepare_dataset
 
 #: The library function's defaults, the only place they are declared.
@@ -18,6 +19,7 @@ EXAMPLES = [
     "ddsp-prepare recordings/violin/ 'takes/*.flac' --output data/violin --f0-method yin --example-secs 4",
     "ddsp-prepare recordings/violin/ --output data/violin --overwrite --workers 8",
     "ddsp-prepare takes/ --output data/violin -- --direct_running_mode=multi_threading --direct_num_workers=4",
+    "ddsp-prepare nsynth-train.tfrecord --output data/nsynth_strings --family string --source acoustic --pitch 48-84",
 ]
 NOTE = ("Everything after -- goes to Apache Beam's PipelineOptions (default: the DirectRunner with one process "
         "per core; threads for the network tracker; in one process under a minute of audio). Other runners need "
@@ -49,20 +51,30 @@ NOTE = ("Everything after -- goes to Apache Beam's PipelineOptions (default: the
 @click.option("--overwrite", is_flag=True, help="Replace an earlier ddsp-prepare output in DIR.")
 @click.option("--strict", is_flag=True, help="Fail if any input file is unusable instead of skipping it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress, notes or summary on stderr.")
+@click.option("--family", multiple=True, default=DEFAULTS["family"], metavar="NAME",
+              help=f"NSynth INPUT: keep notes of these instrument families ({', '.join(nsynth.FAMILIES)}).")
+@click.option("--source", multiple=True, default=DEFAULTS["source"], metavar="NAME",
+              help=f"NSynth INPUT: keep notes of these sources ({', '.join(nsynth.SOURCES)}).")
+@click.option("--instrument", multiple=True, default=DEFAULTS["instrument"], metavar="NAME",
+              help="NSynth INPUT: keep notes of these instruments (instrument_str, e.g. string_acoustic_012).")
+@click.option("--pitch", default=DEFAULTS["pitch"], metavar="LOW-HIGH",
+              help="NSynth INPUT: keep notes of MIDI pitch LOW..HIGH (e.g. 48-84).")
 @click.option("--beam-arg", "beam_args", multiple=True, hidden=True)
 def command(inputs, output, sample_rate, frame_rate, example_secs, hop_secs, eval_fraction, seed, f0_method,
-            workers, shards, overwrite, strict, quiet, beam_args):
+            workers, shards, overwrite, strict, quiet, family, source, instrument, pitch, beam_args):
     """Prepare a training dataset from recordings of one instrument.
 
     INPUT: audio files (wav, flac, ogg, mp3, aiff, ...), folders (searched recursively for audio files) or glob
-    patterns; any rate and channel count. Writes DIR/train.tfrecord-*, DIR/eval.tfrecord-*,
+    patterns; any rate and channel count. Or NSynth TFRecord files (e.g. nsynth-train.tfrecord): their 4 s notes,
+    selected with --family, --source, --instrument and --pitch, f0 from each note's pitch label. Writes DIR/train.tfrecord-*, DIR/eval.tfrecord-*,
     DIR/dataset.json and DIR/report.png.
     """
     try:
         info = prepare_dataset(
             list(inputs), output=output, sample_rate=sample_rate, frame_rate=frame_rate, example_secs=example_secs,
             hop_secs=hop_secs, eval_fraction=eval_fraction, seed=seed, f0_method=f0_method, workers=workers,
-            shards=shards, overwrite=overwrite, strict=strict, beam_args=tuple(beam_args),
+            shards=shards, overwrite=overwrite, strict=strict, beam_args=tuple(beam_args), family=family,
+            source=source, instrument=instrument, pitch=pitch,
             say=console.silent if quiet else console.stderr)
     except KeyboardInterrupt:  # as Abort: click would print an empty line before cli.run's "Interrupted."
         raise click.Abort() from None

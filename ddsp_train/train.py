@@ -21,6 +21,7 @@ EXAMPLES = [
     f"--steps {DEFAULTS['steps']}",
     "ddsp-train --data violin_dataset --model-dir violin_model",
     "ddsp-train --data violin_dataset --model-dir violin_tiny --config tiny --gin-param 'RnnFcDecoder.ch = 128'",
+    "ddsp-train --data 'ddsp_violin/train.tfrecord*' --model-dir violin_model",
 ]
 NOTE = ("Run the same command again to resume after a crash, a kill or Ctrl-C; without --config it "
         "reuses the recipe the folder was trained with.")
@@ -28,7 +29,9 @@ NOTE = ("Run the same command again to resume after a crash, a kill or Ctrl-C; w
 
 @cli.command(examples=EXAMPLES, note=NOTE)
 @click.option("--data", "data_dir", required=True, type=click.Path(path_type=pathlib.Path),
-              help=f"A dataset folder written by ddsp-prepare (its {FILENAME} and TFRecord shards).")
+              help=f"A dataset folder written by ddsp-prepare (its {FILENAME} and TFRecord shards), or magenta/ddsp "
+                   "TFRecords (ddsp_prepare_tfrecord's folder, a file, or a quoted pattern such as "
+                   "'DIR/train.tfrecord*'): their rates and lengths are inferred from the records.")
 @click.option("--model-dir", required=True, type=click.Path(path_type=pathlib.Path),
               help="Folder for checkpoints, logs, eval.json and plots: a new or empty folder, or one that "
                    "ddsp-train wrote before (training resumes from it). Not the dataset folder.")

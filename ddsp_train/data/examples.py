@@ -137,8 +137,10 @@ def _decode_feature(data: bytes):
 
 
 def read_tfrecord(path: str) -> Iterator[bytes]:
-    """The records of one uncompressed TFRecord file (checksums are not verified)."""
+    """The records of one uncompressed TFRecord file (checksums are not verified); ValueError for a
+    truncated file or one whose record lengths overrun it (not a TFRecord), before reading them."""
     with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
         while True:
             head = f.read(12)
             if not head:
@@ -146,10 +148,28 @@ def read_tfrecord(path: str) -> Iterator[bytes]:
             if len(head) < 12:
                 raise ValueError(f"{path}: truncated TFRecord")
             (length,) = struct.unpack("<Q", head[:8])
+            if f.tell() + length + 4 > size:
+                raise ValueError(f"{path}: truncated TFRecord (or not a TFRecord file)")
             data = f.read(length)
             if len(data) < length or len(f.read(4)) < 4:
                 raise ValueError(f"{path}: truncated TFRecord")
             yield data
+
+
+def count_records(path: str) -> int:
+    """The number of records in one TFRecord file, read by their length headers only."""
+    n, size = 0, os.path.getsize(path)
+    with open(path, "rb") as f:
+        while f.tell() < size:
+            head = f.read(12)
+            if len(head) < 12:
+                raise ValueError(f"{path}: truncated TFRecord")
+            (length,) = struct.unpack("<Q", head[:8])
+            if f.tell() + length + 4 > size:
+                raise ValueError(f"{path}: truncated TFRecord")
+            f.seek(length + 4, os.SEEK_CUR)
+            n += 1
+    return n
 
 
 def _masked_crc32c(data: bytes) -> int:

@@ -40,6 +40,17 @@ def midi_message(path: str) -> str:
             f"{os.path.basename(path)}), then prepare the audio")
 
 
+def tfrecord_message(path: str) -> str:
+    """What to say about a TFRecord INPUT that is not NSynth's (those go to :mod:`~ddsp_train.data.nsynth`)."""
+    return (f"INPUT {path} is a TFRecord file, not audio or NSynth notes: a dataset written by "
+            f"ddsp_prepare_tfrecord or ddsp-prepare needs no preparing; give it to ddsp-train --data "
+            f"{os.path.dirname(path) or '.'} directly")
+
+
+def _is_tfrecord_name(path: str) -> bool:
+    return ".tfrecord" in os.path.basename(path)
+
+
 def glob_base(pattern: str) -> str:
     """The folder part of a glob pattern: its components before the first one with a wildcard
     (``takes/*/x*.wav`` -> ``takes``; ``*.wav`` -> ``""``, the current folder)."""
@@ -89,21 +100,28 @@ def expand_inputs(inputs: Sequence[str]) -> list[tuple[str, str]]:
         else:
             matches = sorted(glob.glob(pattern, recursive=True))
             base = glob_base(pattern)
-        files, midis = [], []
+        files, midis, records = [], [], []
         for match in matches:
             if os.path.isdir(match):
                 inside = _folder_files(match)
                 files += [f for f in inside if audio_lib.is_audio_path(f)]
                 midis += [f for f in inside if _is_midi_name(f)]
+                records += [f for f in inside if _is_tfrecord_name(f)]
             elif os.path.isfile(match) and match == pattern and is_midi(match):
                 raise UserError(midi_message(match), exit_code=2)
+            elif os.path.isfile(match) and match == pattern and _is_tfrecord_name(match):
+                raise UserError(tfrecord_message(match), exit_code=2)
             elif os.path.isfile(match) and (match == pattern or audio_lib.is_audio_path(match)):
                 files.append(match)
             elif os.path.isfile(match) and is_midi(match):
                 midis.append(match)
+            elif os.path.isfile(match) and _is_tfrecord_name(match):
+                records.append(match)
         if not files and midis:
             raise UserError(midi_message(midis[0]) + (f" (and {len(midis) - 1} more MIDI files)" if len(midis) > 1
                                                       else ""), exit_code=2)
+        if not files and records:
+            raise UserError(tfrecord_message(records[0]), exit_code=2)
         if not files:
             unmatched.append(pattern)
         for path in files:

@@ -20,7 +20,8 @@ import time
 from typing import Sequence
 
 from ddsp_train import console, contract, dataset_info, paths
-from ddsp_train.data import beam_job, inputs as inputs_lib, plan, split as split_lib, staging as staging_lib
+from ddsp_train.data import beam_job, ddsp_format, inputs as inputs_lib, nsynth, plan
+from ddsp_train.data import split as split_lib, staging as staging_lib
 from ddsp_train.data import summary as summary_lib
 from ddsp_train.data.plan import Config, WorkItem
 from ddsp_train.data.split import Region
@@ -142,7 +143,8 @@ def run_job(items: list[WorkItem], *, staging: str, config: Config, total_secs: 
             beam_job.run_beam(items, config=config, options=options)
     expected = {split: sum(len(i.starts) for i in items if i.region.split == split) for split in summary_lib.SPLITS}
     frames = beam_job.split_records(staging, records_dir=records_dir, shards=shards, expected=expected,
-                                    example_bytes=4 * (config.example_samples + 4 * config.example_frames) + 200)
+                                    example_bytes=4 * (config.example_samples + 4 * config.example_frames
+                                                      + config.example_samples * 16000 // config.sample_rate) + 200)
     return frames, expected
 
 
@@ -164,12 +166,18 @@ def prepare_dataset(
     beam_args: Sequence[str] = (),
     say: console.Say = console.stderr,
     progress: bool = True,
+    family: Sequence[str] = (),
+    source: Sequence[str] = (),
+    instrument: Sequence[str] = (),
+    pitch: str | None = None,
 ) -> dict:
     """Prepare a training dataset in ``output`` from the audio that ``inputs`` name.
 
     Returns the content of ``output/dataset.json`` (see docs/architecture.md), after writing
     ``train.tfrecord-*``, ``eval.tfrecord-*``, ``dataset.json`` and ``report.png`` atomically.
     Notes, progress and the summary go to ``say`` (``progress=False`` is ``say=console.silent``).
+    NSynth TFRecord INPUTs are prepared note by note (:mod:`~ddsp_train.data.nsynth`), the notes
+    selected by ``family``, ``source``, ``instrument`` and ``pitch`` (``"LOW-HIGH"``, MIDI).
     """
     t_start = time.time()
     say = say if progress else console.silent
@@ -178,6 +186,17 @@ def prepare_dataset(
     check_options(eval_fraction=eval_fraction, workers=workers, shards=shards)
     if not inputs:
         raise UserError("give at least one INPUT (audio file, folder or glob pattern)", exit_code=2)
+    note_filter = nsynth.note_filter(family=family, source=source, instrument=instrument, pitch=pitch)
+    nsynth_files, _ = nsynth.split_inputs(inputs)
+    if nsynth_files:
+        check_output(output, overwrite=overwrite, inputs=inputs)
+        info = nsynth.prepare_nsynth(nsynth_files, target=str(paths.resolved(output)), flt=note_filter, config=config,
+                                     eval_fraction=eval_fraction, seed=seed, shards=shards, say=say)
+        say("\n".join(summary_lib.summary_lines(info, output=output)))
+        return info.to_dict()
+    if note_filter.active:
+        raise UserError(f"--family, --source, --instrument and --pitch select NSynth notes, but no INPUT is an "
+                        f"NSynth TFRecord ({inputs[0]!r}); drop them for recordings", exit_code=2)
     files = inputs_lib.expand_inputs(inputs)  # only lists names: the INPUT errors come first
     check_output(output, overwrite=overwrite, inputs=inputs)
     records = check_files(files, config=config, strict=strict, say=say)
@@ -196,6 +215,7 @@ def prepare_dataset(
     try:
         frames, expected = run_job(items, staging=staging, config=config, total_secs=total_secs,
                          workers=workers or os.cpu_count() or 1, shards=shards, beam_args=beam_args, say=say)
+        ddsp_format.add_audio_16k(staging, sample_rate=config.sample_rate)  # readable by ddsp's own trainer
         info = summary_lib.build_info(staging, records=records, config=config, seed=seed,
                                       eval_fraction=eval_fraction, total_secs=total_secs,
                                       wall_secs=time.time() - t_start, expected=expected, frame_records=frames,

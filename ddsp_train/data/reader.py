@@ -1,38 +1,33 @@
-"""Reading prepared datasets back as ``tf.data.Dataset`` s of feature dicts.
+"""Reading datasets back as ``tf.data.Dataset`` s of feature dicts.
 
 :func:`read_dataset` yields dicts of float32 tensors with static shapes: ``audio``
-``[n_samples]`` and ``f0_hz``, ``f0_confidence``, ``loudness_db``, ``power_db`` ``[n_frames]``.
+``[n_samples]`` and ``f0_hz``, ``f0_confidence``, ``loudness_db``, ``power_db`` ``[n_frames]``,
+``n_frames = n_samples // hop + 1`` (centred frames, docs/architecture.md).
 
-It reads our own folders (``dataset.json`` + ``{split}.tfrecord-*``) and TFRecords in NSynth's
-``f0_and_loudness`` layout (``audio``, ``f0/hz``, ``f0/confidence``, ``loudness/db``): give
-their folder (shards named ``{split}.tfrecord*``) or a file / glob pattern. Those records have
-no ``power_db``; it is then computed from the audio with
-:func:`ddsp_train.features.compute_power_db` (frame of 64 ms, the plugin's formula) on the
-records' own frame grid: ``hop = n_samples // (n_frames - 1)`` when the frame count is
-``n_samples // hop + 1`` (centred frames, as ours), else ``n_samples // n_frames`` (ddsp's older
-uncentred frames), trimmed to ``n_frames``. The sample rate of such records is taken as 16 kHz
-unless ``sample_rate`` is given.
+It reads our own folders (``dataset.json`` + ``{split}.tfrecord-*``) and, through
+:mod:`ddsp_train.data.ddsp_format`, records without a ``dataset.json``: magenta/ddsp's
+``ddsp_prepare_tfrecord`` shards (their ``-train-`` / ``-eval-`` infixes; without eval shards the
+last few train examples are the eval split) and NSynth's ``f0_and_loudness`` layout (``f0/hz``,
+``f0/confidence``, ``loudness/db``), given as a folder, a file or a glob pattern. Their grid is
+inferred from the records (extra keys such as ``audio_16k`` are ignored). Uncentred frames
+(``n_samples // hop``, ddsp's default) get one more frame, a copy of the last, so that frame ``k``
+sits at sample ``k * hop`` on the centred grid. Records without ``power_db`` get it from the
+audio with :func:`ddsp_train.features.compute_power_db` (frame of 64 ms, the plugin's formula).
 """
 from __future__ import annotations
 
-import glob
 import os
 
 import numpy as np
 
-from ddsp_train import contract, dataset_info
+from ddsp_train import dataset_info
+from ddsp_train.data import ddsp_format
 from ddsp_train.data import examples as ex_lib
 from ddsp_train.errors import UserError
 
 FEATURES = dataset_info.FEATURE_KEYS
 #: Alternative record keys for each feature (NSynth's f0_and_loudness layout).
-KEY_ALIASES = {
-    "audio": ("audio",),
-    "f0_hz": ("f0_hz", "f0/hz"),
-    "f0_confidence": ("f0_confidence", "f0/confidence"),
-    "loudness_db": ("loudness_db", "loudness/db"),
-    "power_db": ("power_db",),
-}
+KEY_ALIASES = ddsp_format.KEY_ALIASES
 
 
 def load_dataset_info(data_dir: str) -> dict:
@@ -42,68 +37,74 @@ def load_dataset_info(data_dir: str) -> dict:
 
 
 def split_files(data_dir: str, split: str) -> list[str]:
-    """The TFRecord files of ``split``: ``DIR/{split}.tfrecord*`` or the files a path/glob names."""
-    if os.path.isdir(data_dir):
+    """The TFRecord files of ``split``: ``DIR/{split}.tfrecord*`` of a ddsp-prepare folder, else the
+    files of ``data_dir`` (folder, file or pattern) that :func:`ddsp_format.shard_split` gives ``split``."""
+    if os.path.isdir(data_dir) and dataset_info.exists(data_dir):
+        return ex_lib.shard_paths(data_dir, split)
+    return [f for f in ddsp_format.find_records(data_dir) if ddsp_format.shard_split(f) == split]
+
+
+def _files_and_counts(data_dir: str, split: str):
+    """``(files, take, skip, sample_rate)``: the split's files, how many of their records to
+    take (None: all) after skipping ``skip`` (held-out eval examples), and the records' rate."""
+    if os.path.isdir(data_dir) and dataset_info.exists(data_dir):
+        info = dataset_info.DatasetInfo.read(data_dir)
+        if info.splits.get(split, {}).get("examples", 1) == 0:
+            raise UserError(f"the {split} split of {data_dir} has no examples (it was prepared with "
+                            f"--eval-fraction {info.eval_fraction}; see its {dataset_info.FILENAME})")
         files = ex_lib.shard_paths(data_dir, split)
-    else:
-        files = sorted(p for p in glob.glob(data_dir) if os.path.isfile(p))
-    return files
-
-
-def _first_record(files: list[str]) -> dict:
-    for path in files:
-        for record in ex_lib.read_tfrecord(path):
-            return ex_lib.decode_example(record)
-    raise UserError(f"no records in {', '.join(files)}")
+        if not files:
+            raise UserError(f"no {split} TFRecords in {data_dir} (expected {split}.tfrecord-* files)")
+        return files, None, 0, info.sample_rate
+    found = ddsp_format.layout(data_dir)
+    if not (found.eval_examples if split == "eval" else found.train_examples):
+        raise UserError(f"the {split} split of {data_dir} has no examples ({found.train_examples} train "
+                        "example(s), no eval shards)")
+    first = ddsp_format.first_record(found.train_files)
+    rate = ddsp_format.infer_sample_rate(first, n_samples=len(first.get("audio", ()))) or ddsp_format.DDSP_SAMPLE_RATE
+    files = list(found.files(split))
+    if found.held_out and split == "train":
+        return files, found.train_examples, 0, rate
+    return files, None, found.train_examples if found.held_out else 0, rate
 
 
 def read_dataset(data_dir: str, *, split: str = "train", sample_rate: int | None = None):
     """``tf.data.Dataset`` of feature dicts of ``split`` (``train`` or ``eval``), in file order.
 
-    ``data_dir`` is a folder made by ddsp-prepare, a folder of NSynth-layout shards, or a
-    TFRecord file or glob pattern. UserError when nothing matches or records lack a feature.
+    ``data_dir`` is a folder made by ddsp-prepare, a folder of ddsp or NSynth-layout shards, or a
+    TFRecord file or glob pattern; ``sample_rate`` overrides the records' (inferred) rate. UserError
+    when nothing matches or records lack a feature.
     """
     import tensorflow as tf
 
     if split not in ("train", "eval"):
         raise UserError(f"split must be 'train' or 'eval', got {split!r}")
-    if os.path.isdir(data_dir) and dataset_info.exists(data_dir):
-        info = dataset_info.DatasetInfo.read(data_dir)
-        sample_rate = sample_rate or info.sample_rate
-        if info.splits.get(split, {}).get("examples", 1) == 0:
-            raise UserError(f"the {split} split of {data_dir} has no examples (it was prepared with "
-                            f"--eval-fraction {info.eval_fraction}; see its {dataset_info.FILENAME})")
-    elif not os.path.isdir(data_dir) and not glob.glob(data_dir):
-        raise UserError(f"dataset {data_dir} does not exist (make one with ddsp-prepare)")
-    files = split_files(data_dir, split)
-    if not files:
-        raise UserError(f"no {split} TFRecords in {data_dir} (expected {split}.tfrecord-* files)")
-    first = _first_record(files)
-    keys = {}
-    for name in FEATURES:
-        key = next((k for k in KEY_ALIASES[name] if k in first), None)
-        if key is None and name != "power_db":
-            raise UserError(f"records in {files[0]} lack {name!r} (looked for {', '.join(KEY_ALIASES[name])}); "
-                            f"they have: {', '.join(sorted(first))}")
-        keys[name] = key
+    files, take, skip, rate = _files_and_counts(data_dir, split)
+    first = ddsp_format.first_record(files)
+    keys = ddsp_format.feature_keys(first, source=files[0])
+    rate = int(sample_rate or rate)
     n_samples = len(first[keys["audio"]])
     n_frames = len(first[keys["f0_hz"]])
+    hop, frames = ddsp_format.infer_grid(n_samples=n_samples, n_frames=n_frames, sample_rate=rate)
+    out_frames = n_samples // hop + 1
     spec = {keys[name]: tf.io.FixedLenFeature([n_samples if name == "audio" else n_frames], tf.float32)
             for name in FEATURES if keys[name]}
-    rate = int(sample_rate or contract.SAMPLE_RATE)
-    power_hop = None
-    if keys["power_db"] is None:
-        centred = n_frames > 1 and n_samples % (n_frames - 1) == 0
-        power_hop = n_samples // (n_frames - 1) if centred else n_samples // n_frames
 
     def parse(record):
         ex = tf.io.parse_single_example(record, spec)
         out = {name: ex[keys[name]] for name in FEATURES if keys[name]}
-        if power_hop is not None:
-            out["power_db"] = _power_from_audio(out["audio"], rate, power_hop, n_frames)
+        if frames == "uncentred":
+            out = {name: value if name == "audio" else tf.concat([value, value[-1:]], 0) for name, value in out.items()}
+        if keys["power_db"] is None:
+            out["power_db"] = _power_from_audio(out["audio"], rate, hop, out_frames)
         return out
 
-    return tf.data.TFRecordDataset(files).map(parse, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = tf.data.TFRecordDataset(files)
+    if skip:
+        ds = ds.skip(skip)
+    if take is not None:
+        ds = ds.take(take)
+    return ds.map(parse, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def _power_from_audio(audio, sample_rate: int, hop: int, n_frames: int):

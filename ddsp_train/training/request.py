@@ -12,11 +12,13 @@ is imported), instead of the 8-18 s that importing TensorFlow takes.
 from __future__ import annotations
 
 import dataclasses
+import glob
 import math
 import pathlib
 from typing import Sequence
 
 from ddsp_train import paths
+from ddsp_train.data import ddsp_format
 from ddsp_train.dataset_info import DatasetInfo
 from ddsp_train.errors import UserError
 from ddsp_train.training import gin_config, model_dir as model_dir_lib, strategy as strategy_lib
@@ -75,13 +77,16 @@ def check(*, data_dir: str | pathlib.Path, model_dir: str | pathlib.Path, config
                   learning_rate=learning_rate, seed=seed)
     cluster = strategy_lib.check_environment(strategy)
     data_dir, model_dir = pathlib.Path(data_dir), pathlib.Path(model_dir)
-    if data_dir.exists() and not data_dir.is_dir():
+    if data_dir.exists() and not data_dir.is_dir() and not ddsp_format.is_record_name(data_dir.name):
         raise UserError(f"--data {data_dir} is a file, not a dataset folder (ddsp-prepare writes one)", exit_code=2)
     if data_dir.is_dir() and not any(data_dir.iterdir()):
         raise UserError(f"dataset folder {data_dir} is empty (ddsp-prepare writes TFRecords and its description "
                         "there)", exit_code=2)
-    info = DatasetInfo.read(data_dir)
-    paths.check_model_dir(model_dir, markers=model_dir_lib.MARKERS, writer="ddsp-train", inputs=[data_dir],
+    if not data_dir.exists() and not glob.has_magic(str(data_dir)):
+        DatasetInfo.read(data_dir)  # "does not exist"
+    info = ddsp_format.load_info(str(data_dir))  # dataset.json, or inferred from ddsp's records
+    roots = [data_dir if data_dir.exists() else data_dir.parent]  # a pattern: its folder
+    paths.check_model_dir(model_dir, markers=model_dir_lib.MARKERS, writer="ddsp-train", inputs=roots,
                           flag="--model-dir")
     model_dir_lib.check_not_a_dataset(model_dir)
     model_dir_lib.check_same_grid(model_dir, info, data_dir=data_dir)

@@ -77,6 +77,14 @@ def _train(request: request_lib.Request, *, steps: int, batch_size: int, learnin
     from ddsp_train.training.summaries import Summaries
 
     info, data_dir = request.info, request.data_dir
+    if info.source == "ddsp":  # records of ddsp_prepare_tfrecord: say what was inferred
+        from ddsp_train.data import ddsp_format
+
+        say(ddsp_format.describe(info))
+        note = ddsp_format.plugin_rate_note(info)
+        if note:
+            say(note)
+        info = info.replace(statistics=ddsp_format.with_statistics(info, model_dir=request.model_dir, say=say))
     bindings = list(request.recipe.gin_params)
     if learning_rate is not None:
         bindings.append(f"make_optimizer.learning_rate = {float(learning_rate)!r}")
