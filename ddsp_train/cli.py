@@ -34,6 +34,7 @@ from ddsp_train.errors import UserError
 NATIVE_NOISE = re.compile(
     rb"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
     rb"|[IWE]\d{4} [\d:.]+\s+\d+ [\w.\-]+:\d+\] .*"
+    rb"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\."
     rb"|.*This TensorFlow binary is optimized to use available CPU instructions.*"
     rb"|.*rebuild TensorFlow with the appropriate compiler flags.*)$")
 

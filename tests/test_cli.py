@@ -64,6 +64,7 @@ def test_native_start_up_lines_are_dropped_unless_verbose(tmp_path):
             os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n")
             os.write(2, b"I0000 00:00:1796221648.504963    2316 cudart_stub.cc:31] Could not find cuda drivers\\n")
             os.write(2, b"E0000 00:00:1796221648.504963    2316 cuda_executor.cc:1228] failed call to cuInit: 303\\n")
+            os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n")
             os.write(2, b"a real native message\\n")
             print("python stderr line", file=sys.stderr)
             click.echo("result")
@@ -73,6 +74,7 @@ def test_native_start_up_lines_are_dropped_unless_verbose(tmp_path):
     quiet = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
     assert quiet.returncode == 0 and quiet.stdout == "result\n"
     assert "cuInit" not in quiet.stderr and "cuda drivers" not in quiet.stderr and "absl" not in quiet.stderr
+    assert "XNNPACK" not in quiet.stderr
     assert "a real native message" in quiet.stderr and "python stderr line" in quiet.stderr
     loud = subprocess.run([sys.executable, str(script), "--verbose"], capture_output=True, text=True)
     assert "cuInit" in loud.stderr and "cuda drivers" in loud.stderr
