@@ -22,24 +22,15 @@ candidate at once and is equivariant to transposition. 1-D convolutions over ``p
 width 5, width 3 dilated by an octave, then ``depth`` more of width 5; ReLU) map the stack to
 one logit per bin; ``activation = sigmoid(logit)``.
 
-Decoding (CREPE's local average): ``c* = argmax_p a_p``;
-``cents = sum_{|p - c*| <= 4} a_p cents_p / sum_{|p - c*| <= 4} a_p`` with
-``cents_p = 20 p`` above F_MIN, ``f0 = F_MIN * 2 ** (cents / 1200)``, ``confidence = max_p a_p``.
-Optional Viterbi smoothing over bins (transition cost growing with the jump) before the local
-average.
+Decoding (CREPE's local average, optional Viterbi): :mod:`ddsp_train.pitch.decoding`.
 
 The packaged weights (``ddsp_train/pitch/weights/pitch_network.npz``, the trained
 layers only: the front end is rebuilt from its formula) are read from the package
 (:func:`packaged_file`); nothing is downloaded. ``scripts/train_pitch_model.py`` trains them.
 
-Inference (:meth:`NetworkTracker.activations`) runs the model as a builtin-ops TFLite flatbuffer
-of ``TFLITE_BATCH`` frames: for the packaged weights the packaged ``pitch_network.tflite`` (built
-by ``scripts/build_pitch_tflite.py``, so tracking needs no TensorFlow), for other weights one
-converted once per process (:func:`build_tflite`); it runs on
-LiteRT's XNNPACK kernels: about twice TensorFlow's frames per second per core on this CPU, the
-same activations to ~1e-5. Interpreters are lent from a pool, one per concurrent caller (one
-kernel thread for worker threads, as ddsp-prepare's Beam threads already fill the cores; all
-cores for the main thread). Without LiteRT it falls back to a TensorFlow function.
+Inference (:meth:`NetworkTracker.activations`) runs the packaged builtin-ops ``.tflite`` on
+LiteRT, with no TensorFlow (:mod:`ddsp_train.pitch.inference`); the Keras model here is the
+reference it is checked against and what training uses.
 """
 from __future__ import annotations
 
@@ -47,31 +38,26 @@ import contextlib
 import functools
 import math
 import os
-import pathlib
-import threading
 
 import numpy as np
 
 from ddsp_train import features
 from ddsp_train.errors import UserError
 from ddsp_train.pitch import FILL_REACH_SECS, fill_unvoiced, register_tracker
+from ddsp_train.pitch.decoding import (BINS_PER_OCTAVE, CENTS_PER_BIN, F_MIN, LOCAL_AVERAGE_RADIUS,  # noqa: F401
+                                       N_BINS, decode_around, local_average_f0, viterbi_path)
+from ddsp_train.pitch.inference import (TFLITE_BATCH, TFLITE_FILE, _cached_model, _interpreter,  # noqa: F401
+                                        build_tflite, packaged_file, packaged_tflite_path)
 
 MODEL_SAMPLE_RATE = 16000
 FRAME_SIZE = 1024
-F_MIN = 30.0  # Hz, pitch bin 0
-BINS_PER_OCTAVE = 60  # 20 cents
-CENTS_PER_BIN = 1200 // BINS_PER_OCTAVE
-N_BINS = 366  # 30 Hz .. 2073 Hz
 HARMONICS = (0.5, 1, 2, 3, 4, 5, 6, 7, 8)
 HARMONIC_OFFSETS = tuple(int(round(BINS_PER_OCTAVE * math.log2(h))) for h in HARMONICS)
 SPEC_OFFSET = -min(HARMONIC_OFFSETS)  # spectrum bin of pitch bin 0 (60: 15 Hz is spectrum bin 0)
 N_SPEC = N_BINS + SPEC_OFFSET + max(HARMONIC_OFFSETS)  # spectrum bins the stack reads
 FLOOR_DB = 80.0
-LOCAL_AVERAGE_RADIUS = 4  # bins either side of the peak
 VOICED_CONFIDENCE = 0.5  # frames below are unvoiced: their f0 is filled from voiced neighbours
 WEIGHTS_FILE = "pitch_network.npz"
-#: The packaged weights' inference model as a builtin-ops TFLite flatbuffer (built from WEIGHTS_FILE).
-TFLITE_FILE = "pitch_network.tflite"
 
 
 def bin_frequencies() -> np.ndarray:
@@ -190,18 +176,6 @@ def build_model(*, width: int = DEFAULT_CONFIG[0], temporal: bool = bool(DEFAULT
     return model
 
 
-def packaged_file(name: str):
-    """A context manager giving the packaged file ``weights/name`` as a real path: the file beside
-    this module when the package is installed as files (no ``importlib.resources`` import, ~15 ms
-    of start-up), else through ``importlib.resources`` (e.g. a zipped install)."""
-    path = pathlib.Path(__file__).resolve().with_name("weights") / name
-    if path.is_file():
-        return contextlib.nullcontext(path)
-    import importlib.resources
-
-    return importlib.resources.as_file(importlib.resources.files("ddsp_train.pitch").joinpath("weights", name))
-
-
 def packaged_weights_path():
     """A context manager giving the packaged weights file (:data:`WEIGHTS_FILE`) as a real path."""
     return packaged_file(WEIGHTS_FILE)
@@ -257,64 +231,6 @@ def load_model(weights_path: str | os.PathLike | None = None):
     return model
 
 
-def local_average_f0(activation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Decode ``[n, N_BINS]`` activations: local weighted average of bin cents around the argmax.
-
-    ``f0 = F_MIN * 2 ** (c / 1200)`` with ``c = sum a_p 20 p / sum a_p`` over ``|p - argmax| <= 4``;
-    ``confidence = max_p a_p``.
-    """
-    return _decode_around(activation, np.argmax(activation, axis=1))
-
-
-def _decode_around(activation: np.ndarray, centre: np.ndarray):
-    n = activation.shape[0]
-    offsets = np.arange(-LOCAL_AVERAGE_RADIUS, LOCAL_AVERAGE_RADIUS + 1)
-    idx = np.clip(centre[:, None] + offsets[None, :], 0, N_BINS - 1)
-    valid = (centre[:, None] + offsets[None, :] >= 0) & (centre[:, None] + offsets[None, :] < N_BINS)
-    w = activation[np.arange(n)[:, None], idx] * valid
-    cents = (w * idx * CENTS_PER_BIN).sum(1) / np.maximum(w.sum(1), 1e-12)
-    f0 = F_MIN * 2.0 ** (cents / 1200.0)
-    return f0.astype(np.float32), activation.max(axis=1).astype(np.float32)
-
-
-def viterbi_path(activation: np.ndarray, *, max_jump_bins: int = 30, jump_cost: float = 0.1) -> np.ndarray:
-    """Most likely bin path: maximise ``sum_t log(a_t[p_t] + 1e-4) - jump_cost * |p_t - p_{t-1}|``.
-
-    Jumps larger than ``max_jump_bins`` are forbidden (except through the frame's own argmax,
-    so a new note can always start). Dynamic programming over bins, O(frames * bins * jump).
-    """
-    n = activation.shape[0]
-    if n == 0:
-        return np.zeros(0, int)
-    emit = np.log(activation.astype(np.float64) + 1e-4)
-    score = emit[0].copy()
-    back = np.zeros((n, N_BINS), np.int32)
-    bins = np.arange(N_BINS)
-    for t in range(1, n):
-        best = np.full(N_BINS, -np.inf)
-        arg = np.zeros(N_BINS, np.int32)
-        for d in range(-max_jump_bins, max_jump_bins + 1):
-            src = bins - d
-            ok = (src >= 0) & (src < N_BINS)
-            cand = np.full(N_BINS, -np.inf)
-            cand[ok] = score[src[ok]] - jump_cost * abs(d)
-            better = cand > best
-            best[better] = cand[better]
-            arg[better] = src[better]
-        # A free restart from the best previous state at a fixed cost (note changes, octave leaps).
-        restart = score.max() - jump_cost * max_jump_bins
-        use = restart > best
-        best[use] = restart
-        arg[use] = int(score.argmax())
-        score = best + emit[t]
-        back[t] = arg
-    path = np.zeros(n, int)
-    path[-1] = int(score.argmax())
-    for t in range(n - 1, 0, -1):
-        path[t - 1] = back[t, path[t]]
-    return path
-
-
 def frame_audio(audio_16k: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """Frames ``[n, 1024]`` centred at ``centres`` (samples ``c - 512 .. c + 511``), zero-padded."""
     half = FRAME_SIZE // 2
@@ -363,7 +279,7 @@ class NetworkTracker:
     def decode(self, activation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """f0 in Hz and confidence from activations (local average, after Viterbi if enabled)."""
         if self.viterbi and len(activation):
-            return _decode_around(activation, viterbi_path(activation))
+            return decode_around(activation, viterbi_path(activation))
         return local_average_f0(activation)
 
     def track_frames(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -384,112 +300,6 @@ class NetworkTracker:
         f0, confidence = self.track_frames(frame_audio(audio, centres))
         reach = int(round(FILL_REACH_SECS * frame_rate))
         return fill_unvoiced(f0, confidence >= VOICED_CONFIDENCE, reach=reach), confidence
-
-
-_MODEL_LOCK = threading.RLock()
-
-
-def _cached_model(weights_path: str | None):
-    """The model with its weights and a compiled ``frames -> sigmoid(logits)`` function, built
-    once per weights file and shared by the trackers of all threads."""
-    with _MODEL_LOCK:
-        return _build_cached(weights_path)
-
-
-@functools.lru_cache(maxsize=4)
-def _build_cached(weights_path: str | None):
-    import tensorflow as tf
-
-    model = load_model(weights_path)
-    infer = tf.function(lambda x: tf.sigmoid(model(x, training=False)),
-                        input_signature=[tf.TensorSpec([None, FRAME_SIZE], tf.float32)])
-    return model, infer
-
-
-#: Frames per call of the TFLite inference model (its input has a fixed batch; the last call is padded).
-TFLITE_BATCH = 128
-#: Idle interpreters by (weights path, kernel threads).
-_POOL: dict[tuple, list] = {}
-
-
-def packaged_tflite_path():
-    """A context manager giving the packaged inference flatbuffer (:data:`TFLITE_FILE`) as a path."""
-    return packaged_file(TFLITE_FILE)
-
-
-def build_tflite(weights_path: str | os.PathLike | None = None) -> bytes:
-    """``frames [TFLITE_BATCH, 1024] -> sigmoid(logits)`` of the weights as builtin-ops TFLite bytes
-    (TensorFlow converts it; ``scripts/build_pitch_tflite.py`` writes the packaged one)."""
-    import tensorflow as tf
-
-    from ddsp_train import tflite
-
-    with _MODEL_LOCK:
-        model, _ = _build_cached(None if weights_path is None else os.fspath(weights_path))
-    signature = [tf.TensorSpec([TFLITE_BATCH, FRAME_SIZE], tf.float32, name="audio")]
-    return tflite.convert(model, lambda x: tf.sigmoid(model(x, training=False)), signature)
-
-
-@functools.lru_cache(maxsize=4)
-def _tflite_content(weights_path: str | None) -> bytes | None:
-    """The inference flatbuffer for ``weights_path``: the packaged file for the packaged weights
-    (no TensorFlow needed), else converted once per process; None without LiteRT."""
-    try:
-        import ai_edge_litert.interpreter  # noqa: F401
-    except ImportError:
-        return None
-    if weights_path is None:
-        with packaged_tflite_path() as path:
-            if os.path.isfile(path):
-                with open(path, "rb") as f:
-                    return f.read()
-    return build_tflite(weights_path)
-
-
-class _BatchInterpreter:
-    """A LiteRT interpreter of the inference model, used by one caller at a time (see
-    :func:`_interpreter`): ``frames [n <= TFLITE_BATCH, 1024]`` -> activations ``[n, N_BINS]``
-    (a short batch is zero-padded)."""
-
-    def __init__(self, content: bytes, threads: int):
-        from ddsp_train.tflite import builtin_interpreter
-
-        self.interpreter = builtin_interpreter(content, xnnpack=True, threads=threads)
-        self._in = self.interpreter.get_input_details()[0]["index"]
-        self._out = self.interpreter.get_output_details()[0]["index"]
-        self._batch = np.zeros((TFLITE_BATCH, FRAME_SIZE), np.float32)
-
-    def __call__(self, frames: np.ndarray) -> np.ndarray:
-        n = len(frames)
-        self._batch[:n] = frames
-        self._batch[n:] = 0.0
-        self.interpreter.set_tensor(self._in, self._batch)
-        self.interpreter.invoke()
-        return self.interpreter.get_tensor(self._out)[:n]
-
-
-@contextlib.contextmanager
-def _interpreter(weights_path: str | None, *, enabled: bool = True):
-    """Lend an idle interpreter for ``weights_path`` (a new one when all are busy) and take it
-    back afterwards; yields None without LiteRT or when not ``enabled``."""
-    if not enabled:
-        yield None
-        return
-    threads = (os.cpu_count() or 1) if threading.current_thread() is threading.main_thread() else 1
-    key = (weights_path, threads)
-    with _MODEL_LOCK:
-        content = _tflite_content(weights_path)
-        idle = _POOL.setdefault(key, [])
-        lent = idle.pop() if idle else None
-    if content is None:
-        yield None
-        return
-    lent = lent or _BatchInterpreter(content, threads)
-    try:
-        yield lent
-    finally:
-        with _MODEL_LOCK:
-            _POOL[key].append(lent)
 
 
 # TensorFlow runs its own thread pools: ddsp-prepare runs this tracker in threads of one process.
