@@ -1,0 +1,64 @@
+"""The set's verdicts: length over the files, the worst file named, the plugin's range sentence."""
+import dataclasses
+
+import pytest
+
+from ddsp_train.reports import verdicts as verdicts_lib
+from ddsp_train.reports.checks import FIX, GOOD, USABLE, check_audio
+
+import reports_support as takes
+
+
+@pytest.fixture(scope="module")
+def forty_seconds():
+    """A 40 s set: two clean 20 s phrases."""
+    return [check_audio(takes.clean(seed), sample_rate=takes.SAMPLE_RATE, path=f"/in/take{seed}.wav")
+            for seed in (1, 2)]
+
+
+def test_a_forty_second_set_is_too_short(forty_seconds):
+    summary = verdicts_lib.summarize_checks(forty_seconds)
+    length = summary["length"]
+    assert length.level == FIX and "at least 3 minutes" in length.advice
+    assert summary.seconds == pytest.approx(40.0)
+    assert 25 < summary.usable_seconds < 40
+    # everything else about these takes is fine
+    assert {v.item: v.level for v in summary.verdicts if v.item != "length"} == dict.fromkeys(
+        ("monophony", "reverb", "clipping", "noise", "dc", "pitch", "dynamics"), GOOD)
+    assert summary.overall == FIX
+
+
+def _scaled(check, factor):
+    return dataclasses.replace(check, seconds=check.seconds * factor, usable_seconds=check.usable_seconds * factor)
+
+
+def test_length_thresholds_are_three_and_ten_minutes(forty_seconds):
+    one = forty_seconds[0]
+    for usable, level in ((179.0, FIX), (180.0, USABLE), (599.0, USABLE), (600.0, GOOD)):
+        check = _scaled(one, usable / one.usable_seconds)
+        assert verdicts_lib.summarize_checks([check])["length"].level == level, usable
+
+
+def test_one_bad_file_is_named_with_what_to_do(forty_seconds):
+    wet = check_audio(takes.reverb(takes.clean(3)), sample_rate=takes.SAMPLE_RATE, path="/in/hall.wav")
+    summary = verdicts_lib.summarize_checks([*forty_seconds, wet])
+    reverb = summary["reverb"]
+    assert reverb.level == FIX and reverb.files == ("/in/hall.wav",)
+    assert reverb.sentence.startswith("hall.wav: notes die away in") and "drier" in reverb.advice
+    assert summary["monophony"].level in (GOOD, USABLE)
+
+
+def test_the_set_range_spans_the_files(forty_seconds):
+    summary = verdicts_lib.summarize_checks(forty_seconds)
+    assert summary.low_midi == min(c.low_midi for c in forty_seconds)
+    assert summary.high_midi == max(c.high_midi for c in forty_seconds)
+    assert summary["pitch"].sentence.startswith("You play ")
+    data = summary.to_dict()
+    assert data["verdicts"]["length"]["level"] == FIX and data["pitch_range"].count("\u2013") == 1
+
+
+def test_the_plugin_range_sentence_uses_note_names_and_dbfs():
+    text = verdicts_lib.plugin_range({"mean_min_pitch_note": 57.2, "mean_max_pitch_note": 88.0,
+                                      "mean_min_power_note": -41.4, "mean_max_power_note": -12.0})
+    assert "A3\u2013E6" in text and "\u221241 dBFS to \u221212 dBFS" in text
+    assert verdicts_lib.plugin_range({}) is None
