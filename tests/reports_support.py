@@ -50,3 +50,84 @@ def noisy(audio: np.ndarray, *, noise_dbfs: float = -35.0, seed: int = 0) -> np.
 
 def with_dc(audio: np.ndarray, *, offset: float = 0.05) -> np.ndarray:
     return (audio + offset).astype(np.float32)
+
+
+def snapshots_from_tensorboard(model_dir) -> list[int]:
+    """Write ``samples/step-N.wav`` of a model folder from the reference / resynthesis audio its
+    evaluations logged to TensorBoard (what ddsp-train will write directly once the report is
+    wired in); returns the steps written."""
+    import io
+    import pathlib
+
+    import soundfile as sf
+    import tensorflow as tf
+
+    from ddsp_train.reports.model_page import write_snapshot
+
+    steps = []
+    for events in sorted((pathlib.Path(model_dir) / "logs" / "eval").glob("events.*")):
+        for event in tf.compat.v1.train.summary_iterator(str(events)):
+            for value in event.summary.value:
+                if value.tag == "reference_vs_resynthesis":
+                    clips = tf.make_ndarray(value.tensor)[:, 0]
+                    (ref, rate), (syn, _) = (sf.read(io.BytesIO(c), dtype="float32") for c in clips[:2])
+                    write_snapshot(model_dir, step=event.step, reference=ref, resynthesis=syn, sample_rate=rate)
+                    steps.append(int(event.step))
+    return sorted(steps)
+
+
+def _once(tmp_path_factory, name: str, make) -> "pathlib.Path":
+    """``make(folder)`` once per test run (the page is kept in the run's temp folder)."""
+    import pathlib
+
+    folder = pathlib.Path(tmp_path_factory.getbasetemp()) / name
+    page = folder / "report.html"
+    if not page.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        make(folder)
+    return page
+
+
+def dataset_page_of_run(tmp_path_factory, request):
+    """``DATASET/report.html`` of the conftest's prepared dataset (the real pipeline's output),
+    written into a temp folder; once per run."""
+    from ddsp_train.dataset_info import DatasetInfo
+    from ddsp_train.reports import files as files_lib
+    from ddsp_train.reports.dataset_page import write_dataset_report
+
+    def make(folder):
+        info = DatasetInfo.read(request.getfixturevalue("prepared_dataset"))
+        checks, excerpts = files_lib.check_dataset(info, say=lambda _: None)
+        write_dataset_report(folder, checks=checks, excerpts=excerpts, info=info)
+
+    return _once(tmp_path_factory, "reports_dataset_page", make)
+
+
+def model_page_of_run(tmp_path_factory, request):
+    """``MODEL_DIR/report.html`` of the tiny trained and exported ``vst`` model
+    (tests/export_support.py), on a copy of its model folder with the listening snapshots
+    taken from its TensorBoard logs, its self-check report, and a preview: the packaged melody
+    played through the exported .tflite by the real ``ddsp-transfer``; once per run."""
+    import shutil
+
+    import soundfile as sf
+
+    import export_support
+    from ddsp_train.reports.melody import preview_melody
+    from ddsp_train.reports.model_page import write_model_report
+
+    def make(folder):
+        run = export_support.trained_vst_export(tmp_path_factory, request)
+        model_dir = folder / "model"
+        shutil.copytree(run["model_dir"], model_dir, ignore=shutil.ignore_patterns("checkpoints"))
+        snapshots_from_tensorboard(model_dir)
+        export = model_dir / "export"
+        export.mkdir()
+        selfcheck = shutil.copy(run["selfcheck_json"], export / "tinyvst.selfcheck.json")
+        melody = folder / "melody.wav"
+        sf.write(melody, preview_melody(sample_rate=16000), 16000)
+        export_support.run("ddsp-transfer", run["tflite"], str(melody), "--output", str(export / "tinyvst.preview.wav"))
+        write_model_report(model_dir, selfchecks=[selfcheck])
+        shutil.copy(model_dir / "report.html", folder / "report.html")
+
+    return _once(tmp_path_factory, "reports_model_page", make)

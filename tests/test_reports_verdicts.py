@@ -1,6 +1,7 @@
 """The set's verdicts: length over the files, the worst file named, the plugin's range sentence."""
 import dataclasses
 
+import numpy as np
 import pytest
 
 from ddsp_train.reports import verdicts as verdicts_lib
@@ -50,8 +51,9 @@ def test_one_bad_file_is_named_with_what_to_do(forty_seconds):
 
 def test_the_set_range_spans_the_files(forty_seconds):
     summary = verdicts_lib.summarize_checks(forty_seconds)
-    assert summary.low_midi == min(c.low_midi for c in forty_seconds)
-    assert summary.high_midi == max(c.high_midi for c in forty_seconds)
+    # the pooled 5th..95th percentile lies within the files' own extremes
+    assert min(c.low_midi for c in forty_seconds) - 1 <= summary.low_midi <= max(c.low_midi for c in forty_seconds) + 1
+    assert min(c.high_midi for c in forty_seconds) - 1 <= summary.high_midi <= max(c.high_midi for c in forty_seconds) + 1
     assert summary["pitch"].sentence.startswith("You play ")
     data = summary.to_dict()
     assert data["verdicts"]["length"]["level"] == FIX and data["pitch_range"].count("\u2013") == 1
@@ -62,3 +64,17 @@ def test_the_plugin_range_sentence_uses_note_names_and_dbfs():
                                       "mean_min_power_note": -41.4, "mean_max_power_note": -12.0})
     assert "A3\u2013E6" in text and "\u221241 dBFS to \u221212 dBFS" in text
     assert verdicts_lib.plugin_range({}) is None
+
+
+def test_one_files_stray_notes_do_not_stretch_the_set_range(forty_seconds):
+    one = forty_seconds[0]
+    stray = [0] * 128
+    stray[30] = 10  # ten frames of an octave error two octaves down
+    odd = dataclasses.replace(one, low_midi=30.0, pitch_histogram=tuple(stray), path="/in/odd.wav")
+    summary = verdicts_lib.summarize_checks([*forty_seconds, odd])
+    assert summary.low_midi > 50
+
+
+def test_histogram_percentile():
+    counts = np.array([0, 5, 0, 5])
+    assert verdicts_lib.histogram_percentile(counts, 50) == 1 and verdicts_lib.histogram_percentile(counts, 51) == 3

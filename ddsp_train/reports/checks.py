@@ -17,7 +17,8 @@ pitch      5th..95th percentile range of voiced f0      >= 12 semis  >= 5 semis
 dynamics   10th..90th percentile of voiced power        >= 12 dB     >= 6 dB 
 ========== ============================================ ============ ============
 
-Length is judged over the whole set (:mod:`ddsp_train.reports.verdicts`).
+Reverb without a free decay to measure (legato playing throughout) is not flagged: the
+sentence says it could not be heard. Length is judged over the whole set (:mod:`ddsp_train.reports.verdicts`).
 """
 from __future__ import annotations
 
@@ -86,6 +87,8 @@ class RecordingCheck:
     high_midi: float | None
     confidence: float | None
     voiced_share: float
+    pitch_histogram: tuple[int, ...] = ()
+    level_histogram: tuple[int, ...] = ()
 
     # -- the verdicts --------------------------------------------------------------------
 
@@ -115,7 +118,7 @@ class RecordingCheck:
         return {
             "length": FIX if silent else GOOD,
             "monophony": smaller_is_better(self.second_voice_share, SECOND_VOICE),
-            "reverb": USABLE if self.decay_seconds is None else smaller_is_better(self.decay_seconds, DECAY_SECS),
+            "reverb": GOOD if self.decay_seconds is None else smaller_is_better(self.decay_seconds, DECAY_SECS),
             "clipping": smaller_is_better(self.clipped_runs_per_minute, CLIP_RUNS_PER_MIN),
             "noise": FIX if self.snr_db is None else larger_is_better(self.snr_db, SNR_DB),
             "dc": smaller_is_better(abs(self.dc), DC),
@@ -178,20 +181,25 @@ class RecordingCheck:
         level = values.get("level_db") or {}
         values["level_db"] = tuple(level.get(k) for k in ("q10", "q50", "q90")) if isinstance(level, Mapping) \
             else tuple(level)
+        for key in ("pitch_histogram", "level_histogram"):
+            values[key] = tuple(values.get(key) or ())
         values["noise_floor_db"] = float("nan") if values.get("noise_floor_db") is None else values["noise_floor_db"]
         return cls(**values)
 
 
 def check_recording(audio: np.ndarray, *, sample_rate: int, f0_hz: np.ndarray, f0_confidence: np.ndarray,
                     power_db: np.ndarray, frame_rate: float, voiced_threshold: float = 0.5,
-                    path: str = "") -> RecordingCheck:
+                    path: str = "", native_audio: np.ndarray | None = None) -> RecordingCheck:
     """Measure one mono recording (``audio`` at ``sample_rate``; the frame features on the centred
-    grid of ``frame_rate``, as the dataset stores them)."""
+    grid of ``frame_rate``, as the dataset stores them). Clipping and DC are measured on
+    ``native_audio`` when given: the file's samples as decoded, before resampling (which rounds
+    flat tops off); by default on ``audio``."""
     audio = np.asarray(audio, np.float32)
+    native = audio if native_audio is None else np.asarray(native_audio, np.float32)
     voiced = np.asarray(f0_confidence) >= voiced_threshold
     poly = polyphony_lib.estimate_polyphony(audio, sample_rate=sample_rate)
     decay = decay_lib.estimate_decay(audio, sample_rate=sample_rate)
-    clip = measures.clipping(audio)
+    clip = measures.clipping(native)
     floor, in_rests = measures.noise_floor_db(power_db, voiced=voiced, frame_rate=frame_rate)
     pitch = measures.pitch_range(f0_hz, f0_confidence, threshold=voiced_threshold)
     return RecordingCheck(
@@ -201,9 +209,10 @@ def check_recording(audio: np.ndarray, *, sample_rate: int, f0_hz: np.ndarray, f
         decay_seconds=decay.seconds, decays=len(decay.t60s),
         clipped_runs=clip.runs, clipped_samples=clip.samples, peak=clip.peak,
         noise_floor_db=floor, noise_in_rests=in_rests,
-        level_db=measures.level_range(power_db, voiced=voiced), dc=measures.dc_offset(audio),
+        level_db=measures.level_range(power_db, voiced=voiced), dc=measures.dc_offset(native),
         low_midi=pitch.low_midi, high_midi=pitch.high_midi, confidence=pitch.confidence,
-        voiced_share=pitch.voiced_share)
+        voiced_share=pitch.voiced_share, pitch_histogram=measures.pitch_histogram(f0_hz, voiced=voiced),
+        level_histogram=measures.level_histogram(power_db, voiced=voiced))
 
 
 def check_audio(audio: np.ndarray, *, sample_rate: int, frame_rate: int = 50, f0_method: str = "yin",

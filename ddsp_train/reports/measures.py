@@ -14,6 +14,9 @@
 - :func:`level_range`: the 10th, 50th and 90th percentiles of ``power_db`` over voiced frames
   (10/90 rather than 5/95: a note's attack and release frames, ~10 % of them, do not count as
   soft playing).
+- :func:`pitch_histogram`, :func:`level_histogram`: voiced frames per semitone (MIDI
+  ``round(hz_to_midi(f0))``, 0..127) and per dB of power (``round(power_db)``, -80..0): what the
+  pages draw, summed over files.
 - :func:`usable_seconds`: voiced frames at least as loud as ``max(-60, q95 - 40)`` dBFS, the
   note frames of :mod:`ddsp_train.data.stats`, times the frame period.
 """
@@ -115,3 +118,17 @@ def usable_seconds(power_db: np.ndarray, *, voiced: np.ndarray, frame_rate: floa
         return 0.0
     floor = max(NOTE_POWER_FLOOR_DB, float(np.percentile(p[voiced], 95)) - NOTE_POWER_BELOW_Q95_DB)
     return float(np.sum(voiced & (p >= floor)) / frame_rate)
+
+
+def pitch_histogram(f0_hz: np.ndarray, *, voiced: np.ndarray) -> tuple[int, ...]:
+    """Voiced frames per MIDI note 0..127 (``round(hz_to_midi(f0))``)."""
+    f0 = np.asarray(f0_hz, np.float64)[np.asarray(voiced, bool)]
+    notes = np.clip(np.round(hz_to_midi(np.maximum(f0, 1e-3))), 0, 127).astype(int)
+    return tuple(int(n) for n in np.bincount(notes, minlength=128))
+
+
+def level_histogram(power_db: np.ndarray, *, voiced: np.ndarray) -> tuple[int, ...]:
+    """Voiced frames per dB of power, ``-80 .. 0`` (index ``round(power_db) + 80``)."""
+    p = np.asarray(power_db, np.float64)[np.asarray(voiced, bool)]
+    bins = np.clip(np.round(p) + 80, 0, 80).astype(int)
+    return tuple(int(n) for n in np.bincount(bins, minlength=81))

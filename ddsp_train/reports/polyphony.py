@@ -4,7 +4,9 @@ For each analysis frame (``window_secs`` long, 0.1 s: fine enough to part a mino
 
 1. Partials: the peaks of the log-magnitude spectrum between ``FMIN_HZ`` and ``band_hz`` that
    stand ``prominence_db`` above their surroundings (scipy's topographic prominence) and lie
-   within ``range_db`` of the strongest peak; each has a frequency ``p_i`` (parabolic
+   within ``range_db`` of the strongest peak and ``above_floor_db`` (15 dB) above the median
+   level within +-``FLOOR_HZ`` (white noise has a peak that high in about one spectrum of ten,
+   a played partial stands far above it); each has a frequency ``p_i`` (parabolic
    interpolation) and a power ``w_i``.
 2. The strongest voice: the candidate ``f`` (``FMIN_HZ``..``FMAX_HZ``, 1/8-semitone grid) of
    largest salience ``S(f) = sum_i w_i / n_i`` over the partials that are harmonics of ``f``
@@ -30,6 +32,8 @@ import numpy as np
 
 FMIN_HZ = 50.0
 FMAX_HZ = 2000.0
+#: Half-width of the band whose median level is a partial's noise floor.
+FLOOR_HZ = 200.0
 #: ``off_share`` from which a frame counts as holding a second voice.
 SECOND_VOICE_SHARE = 0.2
 #: Frames quieter than the recording's 95th-percentile level minus this are not analysed.
@@ -68,15 +72,21 @@ def _frames(audio: np.ndarray, *, sample_rate: int, window: int, hop: int) -> tu
 
 
 def partials(spectrum_db: np.ndarray, *, bin_hz: float, fmin: float = FMIN_HZ, band_hz: float = 5000.0,
-             prominence_db: float = 10.0, range_db: float = 50.0) -> tuple[np.ndarray, np.ndarray]:
+             prominence_db: float = 10.0, range_db: float = 50.0,
+             above_floor_db: float = 15.0) -> tuple[np.ndarray, np.ndarray]:
     """``(frequencies_hz, powers)`` of the prominent peaks of one log-magnitude spectrum (step 1)."""
     from scipy.signal import find_peaks
 
     last = min(len(spectrum_db) - 2, int(band_hz / bin_hz))
     first = max(1, int(fmin * 0.9 / bin_hz))
+    from scipy.ndimage import median_filter
+
     spec = spectrum_db[: last + 2]
     idx, _ = find_peaks(spec, prominence=prominence_db, height=spec[first:last].max() - range_db)
     idx = idx[(idx >= first) & (idx <= last)]
+    # A partial stands above the local noise: the median level within +-FLOOR_HZ.
+    floor = median_filter(spec, size=2 * max(1, int(FLOOR_HZ / bin_hz)) + 1, mode="nearest")
+    idx = idx[spec[idx] >= floor[idx] + above_floor_db]
     if idx.size == 0:
         return np.zeros(0), np.zeros(0)
     a, b, c = spec[idx - 1], spec[idx], spec[idx + 1]

@@ -6,8 +6,9 @@ files a dataset uses:
 - **length**: the playing time (note frames) summed over the files: ``good`` from
   ``LENGTH_GOOD_SECS`` (10 min, the recipes' advice is 10-20 min), ``usable`` from
   ``LENGTH_MIN_SECS`` (3 min, the least worth training), else ``fix``.
-- **pitch** and **dynamics**: the set's range (the lowest of the files' low percentiles to the
-  highest of their high ones), judged by the per-file thresholds.
+- **pitch** and **dynamics**: the set's range from the files' histograms summed (pitch: 5th to
+  95th percentile of the voiced frames' notes; level: 10th to 90th of their dBFS), judged by the
+  per-file thresholds.
 - every other item: the worst verdict among the files, naming the files that have it (one
   clipped or reverberant file is worth removing even in a good set).
 
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Any, Iterable, Mapping
+
+import numpy as np
 
 from ddsp_train.reports import units
 from ddsp_train.reports.checks import (DYNAMICS_DB, FIX, GOOD, ITEMS, LABELS, LEVELS, PITCH_SEMITONES, TITLES,
@@ -131,16 +134,12 @@ def summarize_checks(checks: Iterable[RecordingCheck]) -> DatasetVerdicts:
         sentence += f"; mostly silence: {_names(silent)}"
     verdicts = [Verdict("length", length_level, sentence, ADVICE.get(("length", length_level), ""))]
     verdicts += [_worst(item, checks) for item in ("monophony", "reverb", "clipping", "noise", "dc")]
-    lows = [c.low_midi for c in checks if c.low_midi is not None]
-    highs = [c.high_midi for c in checks if c.high_midi is not None]
-    low, high = (min(lows), max(highs)) if lows else (None, None)
+    low, high = pooled_range(checks, "pitch_histogram", 128, (5, 95), offset=0)
     span = 0.0 if low is None else high - low
     level = larger_is_better(span, PITCH_SEMITONES)
     verdicts.append(Verdict("pitch", level, f"You play {units.note_range(low, high)} ({span:.0f} semitones)",
                             ADVICE.get(("pitch", level), "")))
-    quiet = [c.level_db[0] for c in checks if c.level_db[0] is not None]
-    loud = [c.level_db[2] for c in checks if c.level_db[2] is not None]
-    low_db, high_db = (min(quiet), max(loud)) if quiet else (None, None)
+    low_db, high_db = pooled_range(checks, "level_histogram", 81, (10, 90), offset=-80)
     span_db = 0.0 if low_db is None else high_db - low_db
     level = larger_is_better(span_db, DYNAMICS_DB)
     verdicts.append(Verdict("dynamics", level, f"From {units.dbfs(low_db)} (soft) to {units.dbfs(high_db)} (loud), "
@@ -148,6 +147,27 @@ def summarize_checks(checks: Iterable[RecordingCheck]) -> DatasetVerdicts:
     assert tuple(v.item for v in verdicts) == ITEMS
     return DatasetVerdicts(verdicts=tuple(verdicts), seconds=seconds, usable_seconds=usable, low_midi=low,
                            high_midi=high, low_db=low_db, high_db=high_db, files=len(checks))
+
+
+def histogram_percentile(counts: np.ndarray, q: float) -> float:
+    """The bin index below which ``q`` % of the counts lie (the first bin whose cumulative share
+    reaches ``q / 100``)."""
+    cumulative = np.cumsum(counts) / counts.sum()
+    return float(np.searchsorted(cumulative, q / 100.0))
+
+
+def pooled_range(checks: list[RecordingCheck], key: str, size: int, quantiles: tuple[float, float], *,
+                 offset: float) -> tuple[float | None, float | None]:
+    """The ``quantiles`` of the files' histograms ``key`` summed (``bin + offset``): a set's range,
+    which one file's stray frames do not stretch; None without counts."""
+    total = np.zeros(size)
+    for c in checks:
+        h = getattr(c, key)
+        if len(h) == size:
+            total += np.asarray(h, float)
+    if total.sum() == 0:
+        return None, None
+    return tuple(histogram_percentile(total, q) + offset for q in quantiles)
 
 
 def plugin_range(statistics: Mapping[str, Any]) -> str | None:
