@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ddsp_train import synthetic
+from ddsp_train import console, synthetic
 
 SAMPLE_RATE = 16000
 SECONDS = 20.0
@@ -97,7 +97,7 @@ def dataset_page_of_run(tmp_path_factory, request):
 
     def make(folder):
         info = DatasetInfo.read(request.getfixturevalue("prepared_dataset"))
-        checks, excerpts = files_lib.check_dataset(info, say=lambda _: None)
+        checks, excerpts = files_lib.check_dataset(info, say=console.silent)
         write_dataset_report(folder, checks=checks, excerpts=excerpts, info=info)
 
     return _once(tmp_path_factory, "reports_dataset_page", make)

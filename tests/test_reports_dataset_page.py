@@ -3,6 +3,8 @@ import pathlib
 import re
 
 import numpy as np
+
+from ddsp_train import console
 import pytest
 import soundfile as sf
 
@@ -17,7 +19,7 @@ import reports_support as takes
 def dataset_report(prepared_dataset, tmp_path_factory):
     """The page of the prepared dataset, written into a copy-free temp folder."""
     info = DatasetInfo.read(prepared_dataset)
-    checks, excerpts = files_lib.check_dataset(info, say=lambda _: None)
+    checks, excerpts = files_lib.check_dataset(info, say=console.silent)
     out = tmp_path_factory.mktemp("dataset_report")
     return info, checks, write_dataset_report(out, checks=checks, excerpts=excerpts, info=info)
 
@@ -31,7 +33,7 @@ def problem_report(tmp_path_factory):
                         ("hiss.wav", takes.noisy(takes.clean(5)))):
         sf.write(folder / name, audio, takes.SAMPLE_RATE, subtype="FLOAT")
         paths.append(str(folder / name))
-    checks, excerpts = files_lib.check_files(paths, say=lambda _: None)
+    checks, excerpts = files_lib.check_files(paths, say=console.silent)
     return checks, write_dataset_report(folder, checks=checks, excerpts=excerpts, title="problem takes")
 
 
@@ -98,3 +100,11 @@ def test_a_check_without_a_dataset_renders(problem_report):
     checks, _ = problem_report
     text = render_dataset_report(checks=checks[:1], title="one file")
     assert "one file" in text and "<audio" not in text  # no excerpt given, no player
+
+
+def test_checking_files_says_one_line_per_file(problem_report, tmp_path):
+    path = tmp_path / "one.wav"
+    sf.write(path, takes.clean(1, seconds=3.0), takes.SAMPLE_RATE)
+    heard = []
+    checks, excerpts = files_lib.check_files([str(path)], say=heard.append)
+    assert heard == ["checked 1/1: one.wav"] and len(checks) == len(excerpts) == 1

@@ -78,3 +78,17 @@ def test_one_files_stray_notes_do_not_stretch_the_set_range(forty_seconds):
 def test_histogram_percentile():
     counts = np.array([0, 5, 0, 5])
     assert verdicts_lib.histogram_percentile(counts, 50) == 1 and verdicts_lib.histogram_percentile(counts, 51) == 3
+
+
+def test_the_check_goes_into_the_dataset_description(forty_seconds, tmp_path):
+    from ddsp_train.dataset_info import DatasetInfo
+    from ddsp_train.reports.checks import RecordingCheck
+
+    files = tuple({"path": c.path, "status": "used", "seconds": c.seconds, "split": "train"} for c in forty_seconds)
+    files += ({"path": "/in/broken.wav", "status": "skipped", "reason": "not audio", "seconds": 0.0},)
+    info = DatasetInfo(sample_rate=16000, frame_rate=50, example_secs=4.0, files=files)
+    verdicts_lib.attach_checks(info, forty_seconds).write(tmp_path)
+    again = DatasetInfo.read(tmp_path)
+    assert again.extra["check"]["overall"] == FIX and again.extra["check"]["verdicts"]["length"]["level"] == FIX
+    assert [RecordingCheck.from_dict(f["check"]) for f in again.files[:2]] == forty_seconds
+    assert "check" not in again.files[2]

@@ -146,8 +146,9 @@ class RecordingCheck:
         if item == "clipping":
             if not self.clipped_runs:
                 return "no clipped peaks"
-            return (f"{self.clipped_runs} clipped peaks ({self.clipped_runs_per_minute:.1f} per minute, "
-                    f"stuck at {units.dbfs(20 * math.log10(self.peak), digits=1)} peak)")
+            rate = self.clipped_runs_per_minute
+            peak = units.dbfs(20 * math.log10(self.peak), digits=1)
+            return f"{self.clipped_runs} clipped peaks ({rate:.{0 if rate >= 10 else 1}f} per minute, stuck at {peak} peak)"
         if item == "noise":
             where = "in the pauses" if self.noise_in_rests else "(no pauses: measured in the quietest playing)"
             return (f"background at {units.dbfs(self.noise_floor_db)} {where}, "
@@ -168,7 +169,8 @@ class RecordingCheck:
         raise ValueError(f"unknown item {item!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        """The numbers for dataset.json (``files[i].check``), plus the verdicts."""
+        """The numbers and the verdicts, for the dataset description's ``files[i].check``
+        (:data:`ddsp_train.dataset_info.FILENAME`)."""
         data = dataclasses.asdict(self)
         data["level_db"] = dict(zip(("q10", "q50", "q90"), self.level_db))
         data["verdicts"] = self.levels()

@@ -2,7 +2,7 @@
 
 Top to bottom: the headline (ready / usable / fix this first), one row per item with its verdict,
 the figure in a sentence and what to do; the range the model will play (and the plugin's
-tone-shaping box, from dataset.json's statistics when there is a dataset); pitch and level
+tone-shaping box, from the dataset description's statistics when there is one); pitch and level
 histograms; spectrograms with the tracked pitch of a few excerpts; a table of every file
 (length, split, status or skip reason, pitch range, typical level, flags, a player of its
 excerpt). One self-contained file (:mod:`ddsp_train.reports.html`).
@@ -157,8 +157,8 @@ def render_dataset_report(*, checks: Sequence[RecordingCheck], excerpts: Iterabl
                                           title=f"{os.path.basename(e.path)} from {units.minutes(e.start_secs)}")
             body.append(html.figure(png, alt=f"spectrogram of {os.path.basename(e.path)}",
                                     caption="Brightness: the sound's energy at each pitch; the blue line: the pitch "
-                                            "the tracker heard (gaps: no clear pitch).")
-                        + html.player(e.audio, sample_rate=e.sample_rate, label=os.path.basename(e.path)))
+                                            "the tracker heard (gaps: no clear pitch). Listen to it in the table "
+                                            "below."))
     body.append("<h2>Every file</h2>")
     body.append(html.table(["file", "length", "split", "status", "notes", "typical level", "flags",
                             f"listen ({EXCERPT_SECS:.0f} s)"], _file_rows(checks, files, excerpts), raw=True))

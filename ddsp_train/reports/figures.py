@@ -40,6 +40,16 @@ def _shade(ax, low, high, label):
         ax.axvspan(low, high, color=BLUE, alpha=0.12, label=label)
 
 
+def _histogram_done(fig, ax, *, box, xlabel: str, title: str, legend: str) -> bytes:
+    """Labels, grid and legend of a histogram figure; its PNG."""
+    if box and ax.patches:
+        ax.legend(loc=legend, fontsize=8)
+    ax.set(xlabel=xlabel, ylabel="% of playing time", title=title)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)
+
+
 def pitch_histogram_png(counts: Sequence[int], *, box: tuple[float, float] | None = None) -> bytes:
     """Bars of ``counts`` (frames per MIDI note 0..127) as % of all, ``box`` (MIDI) shaded."""
     plt = _plt()
@@ -55,12 +65,7 @@ def pitch_histogram_png(counts: Sequence[int], *, box: tuple[float, float] | Non
         if len(ticks) < 3:
             ticks = [n for n in notes if n % 12 in (0, 4, 7)]
         ax.set_xticks(ticks, [units.note_name(n) for n in ticks])
-        if box:
-            ax.legend(loc="upper right", fontsize=8)
-    ax.set(xlabel="note", ylabel="% of playing time", title="Which notes you play")
-    ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    return _png(fig)
+    return _histogram_done(fig, ax, box=box, xlabel="note", title="Which notes you play", legend="upper right")
 
 
 def level_histogram_png(counts: Sequence[int], *, box: tuple[float, float] | None = None) -> bytes:
@@ -74,12 +79,7 @@ def level_histogram_png(counts: Sequence[int], *, box: tuple[float, float] | Non
         used = np.flatnonzero(counts)
         ax.set_xlim(levels[max(0, used[0] - 3)], levels[min(80, used[-1] + 3)])
         _shade(ax, *(box or (None, None)), "the plugin's range")
-        if box:
-            ax.legend(loc="upper left", fontsize=8)
-    ax.set(xlabel="level (dBFS)", ylabel="% of playing time", title="How loud you play")
-    ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    return _png(fig)
+    return _histogram_done(fig, ax, box=box, xlabel="level (dBFS)", title="How loud you play", legend="upper left")
 
 
 def stft_db(audio: np.ndarray, *, sample_rate: int, window_secs: float = 0.064,
@@ -142,6 +142,9 @@ def curves_png(series: Mapping[str, tuple[Sequence[float], Sequence[float]]], *,
     for i, (label, (steps, values)) in enumerate(series.items()):
         style = "o-" if len(steps) < 30 else "-"
         ax.plot(steps, values, style, lw=1.5, ms=4, label=label, color=(BLUE, ORANGE, GREY, "#3a9a4a")[i % 4])
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if logy:
         ax.set_yscale("log")
     ax.set(xlabel="training step", ylabel=ylabel, title=title)

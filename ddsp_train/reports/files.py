@@ -42,16 +42,19 @@ def check_file(path: str, *, sample_rate: int = 16000, frame_rate: int = 50, f0_
 
 def check_files(paths: Iterable[str], *, sample_rate: int = 16000, frame_rate: int = 50, f0_method: str = "yin",
                 say: console.Say = console.stderr) -> tuple[list[RecordingCheck], list[Excerpt]]:
-    """:func:`check_file` of each path, with a progress line (count, %, ETA) through ``say``'s stream."""
+    """:func:`check_file` of each path. With the default ``say`` a progress line on stderr (count,
+    %, ETA); any other ``say`` hears one line per file checked (:func:`console.silent`: nothing)."""
     paths = list(paths)
     checks, excerpts = [], []
     progress = console.Progress(label="Checking recordings", total=len(paths), unit="files",
-                                enabled=say is not console.silent)
+                                enabled=say is console.stderr)
     for i, path in enumerate(paths):
         check, excerpt = check_file(path, sample_rate=sample_rate, frame_rate=frame_rate, f0_method=f0_method)
         checks.append(check)
         excerpts.append(excerpt)
         progress.update(i + 1)
+        if say is not console.stderr:
+            say(f"checked {i + 1}/{len(paths)}: {os.path.basename(path)}")
     progress.close(len(paths))
     return checks, excerpts
 

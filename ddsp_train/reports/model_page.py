@@ -6,8 +6,8 @@ It reads only plain files of the model folder, no TensorBoard:
 - ``logs/train_history.jsonl``: one JSON object per logged training step (``step``, ``loss``);
 - ``samples/step-N.wav``: the listening snapshot of evaluation N, stereo: the recording (left)
   and the model's resynthesis of it (right) (:func:`write_snapshot` writes it);
-- ``dataset.json``: the statistics of the data (the plugin's range box) and, when the data was
-  checked, its verdicts (``check``);
+- the dataset description (:data:`ddsp_train.dataset_info.FILENAME`): the statistics of the
+  data (the plugin's range box) and, when the data was checked, its verdicts (``check``);
 - after an export, ``NAME.selfcheck.json`` (given, or found in the folder and its subfolders) and
   beside it ``NAME.preview.wav``, the packaged melody (:mod:`ddsp_train.reports.melody`) played
   through the exported model.
@@ -32,7 +32,7 @@ from ddsp_train.atomic import atomic_path, write_text_atomic
 from ddsp_train.reports import figures, html, units
 from ddsp_train.reports.checks import FIX, GOOD, LABELS, USABLE
 from ddsp_train.reports.melody import FILE_SUFFIX
-from ddsp_train.reports.verdicts import plugin_range
+from ddsp_train.reports.verdicts import CHECK_KEY, plugin_range
 
 FILENAME = "report.html"
 EVAL_JSON = "eval.json"
@@ -176,7 +176,7 @@ def _coverage(model_dir: pathlib.Path) -> list[str]:
     minutes = units.minutes(info.total_seconds)
     text = f"Trained on {minutes} of audio from {info.files_used} file{'s' * (info.files_used != 1)}. "
     text += sentence or "The data's pitch range is not recorded in its description."
-    check = info.extra.get("check")
+    check = info.extra.get(CHECK_KEY)
     if isinstance(check, Mapping) and check.get("overall") in LABELS:
         text += f" The data check said: {LABELS[check['overall']]}."
     out.append(f'<div class="box">{html.esc(text)}</div>')

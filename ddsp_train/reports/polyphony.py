@@ -1,6 +1,7 @@
 """A per-frame polyphony estimate: how much of a frame's tonal power lies off one harmonic series.
 
-For each analysis frame (``window_secs`` long, 0.1 s: fine enough to part a minor third at G3, Hann window, every ``1 / analysis_rate`` s):
+For each analysis frame (``window_secs`` long, 0.1 s: fine enough to part a minor third at G3;
+Hann window; every ``1 / analysis_rate`` s):
 
 1. Partials: the peaks of the log-magnitude spectrum between ``FMIN_HZ`` and ``band_hz`` that
    stand ``prominence_db`` above their surroundings (scipy's topographic prominence) and lie

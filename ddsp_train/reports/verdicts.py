@@ -12,7 +12,8 @@ files a dataset uses:
 - every other item: the worst verdict among the files, naming the files that have it (one
   clipped or reverberant file is worth removing even in a good set).
 
-The verdicts and their numbers go into dataset.json (:meth:`DatasetVerdicts.to_dict`).
+The verdicts and their numbers go into the dataset description
+(:data:`ddsp_train.dataset_info.FILENAME`; :func:`attach_checks`, :meth:`DatasetVerdicts.to_dict`).
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ ADVICE = {
     ("reverb", USABLE): "A little room sound; a drier take (close microphone, dead room) trains a cleaner model.",
     ("reverb", FIX): "These takes are wet: record closer to the instrument in a drier room, or use the dry signal.",
     ("clipping", USABLE): "A few peaks hit the ceiling; record 6 dB quieter next time.",
-    ("clipping", FIX): "The recording level was too high: record again with the peaks below -6 dBFS.",
+    ("clipping", FIX): "The recording level was too high: record again with the peaks below \u22126 dBFS.",
     ("noise", USABLE): "Audible background noise; the model may learn the hiss. Record in a quieter place.",
     ("noise", FIX): "The background is too loud next to the playing: record in a quiet room or denoise first.",
     ("dc", USABLE): "A small DC offset; a high-pass filter (20 Hz) in your editor removes it.",
@@ -171,7 +172,7 @@ def pooled_range(checks: list[RecordingCheck], key: str, size: int, quantiles: t
 
 
 def plugin_range(statistics: Mapping[str, Any]) -> str | None:
-    """The sentence of the plugin's tone-shaping box, from dataset.json's ``statistics``
+    """The sentence of the plugin's tone-shaping box, from the dataset description's ``statistics``
     (``mean_min/max_pitch_note``, ``mean_min/max_power_note``), or None without them."""
     low, high = statistics.get("mean_min_pitch_note"), statistics.get("mean_max_pitch_note")
     if low is None or high is None:
@@ -181,3 +182,18 @@ def plugin_range(statistics: Mapping[str, Any]) -> str | None:
     if quiet is not None and loud is not None:
         text += f", {units.dbfs(quiet)} to {units.dbfs(loud)}"
     return text + " (the typical lowest and highest note of each example)."
+
+
+#: The key of the data check in the dataset description (the set's verdicts) and in each of its ``files``.
+CHECK_KEY = "check"
+
+
+def attach_checks(info, checks: Iterable[RecordingCheck]):
+    """``info`` (a :class:`~ddsp_train.dataset_info.DatasetInfo`) with the data check in it: each
+    checked file's numbers and verdicts under ``files[i]["check"]`` (matched by path), the set's
+    :meth:`DatasetVerdicts.to_dict` under the top-level ``"check"``; what ddsp-prepare writes."""
+    checks = list(checks)
+    by_path = {c.path: c for c in checks}
+    files = tuple({**f, CHECK_KEY: by_path[str(f.get("path"))].to_dict()} if str(f.get("path")) in by_path else dict(f)
+                  for f in info.files)
+    return info.replace(files=files, extra={**dict(info.extra), CHECK_KEY: summarize_checks(checks).to_dict()})
