@@ -1,0 +1,75 @@
+"""MODEL_DIR/report.html of a real tiny run (trained and exported by tests/export_support.py)."""
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from ddsp_train.reports import melody, model_page
+
+import reports_support
+
+
+@pytest.fixture(scope="module")
+def model_report(tmp_path_factory, request):
+    return reports_support.model_page_of_run(tmp_path_factory, request)
+
+
+def test_the_page_of_a_trained_and_exported_model(model_report):
+    text = model_report.read_text()
+    model_dir = model_report.parent / "model"
+    history = json.loads((model_dir / "eval.json").read_text())["history"]
+    steps = [h["step"] for h in history]
+    assert steps[0] == 0
+    snapshots = model_page.read_snapshots(model_dir)
+    assert [s[0] for s in snapshots] == steps  # one listening snapshot per evaluation
+    for step in steps:
+        assert f"<h3>Step {step}</h3>" in text and f"model at step {step}" in text
+    # two players per evaluation, and the preview of the exported model
+    assert text.count("<audio controls") == 2 * len(steps) + 1
+    assert "Ode to Joy" in text and "tinyvst.tflite" in text
+    latest = history[-1]
+    assert f"{100 * latest['f0_within_50_cents']:.0f} %" in text and f"{latest['power_error_db']:.1f} dB off" in text
+    selfcheck = json.loads((model_dir / "export" / "tinyvst.selfcheck.json").read_text())
+    assert selfcheck["ok"] and f"{len(selfcheck['checks'])} of {len(selfcheck['checks'])} checks passed" in text
+    assert f"{selfcheck['latency_us_median']:.0f} \u00b5s typical" in text
+    assert "tone-shaping box will show this model&#x27;s range as" in text
+    for word in ("power_db", "f0_within", "MIDI"):
+        assert word not in text
+
+
+def test_snapshots_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    ref, syn = (0.5 * rng.uniform(-1, 1, 1600).astype(np.float32) for _ in range(2))
+    path = model_page.write_snapshot(tmp_path, step=12, reference=ref, resynthesis=syn, sample_rate=16000)
+    assert path == tmp_path / "samples" / "step-12.wav"
+    (step, ref2, syn2, rate), = model_page.read_snapshots(tmp_path)
+    assert (step, rate) == (12, 16000)
+    assert np.max(np.abs(ref2 - ref)) < 1e-4 and np.max(np.abs(syn2 - syn)) < 1e-4  # 16-bit
+    sf.write(tmp_path / "samples" / "step-20.wav", syn, 16000)  # mono: the resynthesis alone
+    assert [(s, r is None) for s, r, _, _ in model_page.read_snapshots(tmp_path)] == [(12, False), (20, True)]
+
+
+def test_a_history_cut_short_by_a_kill_still_reads(tmp_path):
+    path = tmp_path / "h.jsonl"
+    path.write_text('{"step": 1, "loss": 3.0}\n{"step": 2, "loss": 2.0}\n{"step": 3, "lo')
+    assert [r["step"] for r in model_page.read_train_history(path)] == [1, 2]
+
+
+def test_the_headline_thresholds():
+    assert model_page.judge({"step": 9, "f0_within_50_cents": 0.97, "power_error_db": 2.0})[0] == "good"
+    assert model_page.judge({"f0_within_50_cents": 0.85, "power_error_db": 5.0})[0] == "usable"
+    assert model_page.judge({"f0_within_50_cents": 0.97, "power_error_db": 7.0})[0] == "fix"
+    assert model_page.judge({})[0] == "usable"
+
+
+def test_an_empty_model_folder_renders(tmp_path):
+    text = model_page.render_model_report(tmp_path)
+    assert "No listening snapshots yet" in text and "No figures yet" in text
+
+
+def test_the_preview_melody():
+    audio = melody.preview_melody(sample_rate=16000)
+    assert 8 < len(audio) / 16000 < 12 and np.max(np.abs(audio)) < 1
+    assert [n.midi for n in melody.preview_notes()][:4] == [64, 64, 65, 67]  # E E F G
+    assert melody.fit_transpose(low_midi=40, high_midi=60) == -12 and melody.fit_transpose(low_midi=None, high_midi=1) == 0
