@@ -101,7 +101,8 @@ def run_demo(
     _run("ddsp-export", str(model_dir), "--output", str(export_dir), "--name", "demo")
 
     click.secho("5/5 Transferring the melody through the model", bold=True)
-    _run("ddsp-transfer", str(export_dir / "demo.tflite"), str(melody), "--output", str(transfer_wav))
+    _run("ddsp-transfer", str(export_dir / "demo.tflite"), str(melody), "--output", str(transfer_wav),
+         "--overwrite")  # the demo's own file: a re-run replaces it
 
     summary = summarize(output)
     click.secho("\nDemo finished.", bold=True)

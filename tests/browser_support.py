@@ -67,8 +67,18 @@ def _flags(profile: str) -> list[str]:
             "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={profile}"]
 
 
-def probe_page(page: pathlib.Path, *, timeout: float = 60.0) -> dict:
-    """The probe's JSON for ``page`` (module docstring)."""
+def probe_page(page: pathlib.Path, *, timeout: float = 60.0, tries: int = 3) -> dict:
+    """The probe's JSON for ``page`` (module docstring). ``--dump-dom`` may write the page before
+    the probe's promises settle on a loaded machine (its virtual time does not wait for image
+    decoding or Web Audio); such a run reports ``done: false`` and is tried again."""
+    for _ in range(tries):
+        result = _probe_once(page, timeout=timeout)
+        if result.get("done"):
+            break
+    return result
+
+
+def _probe_once(page: pathlib.Path, *, timeout: float) -> dict:
     exe = chromium()
     with tempfile.TemporaryDirectory() as tmp:
         copy = pathlib.Path(tmp) / "probe.html"
