@@ -35,7 +35,11 @@ NATIVE_NOISE = re.compile(
     rb"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
     rb"|[IWE]\d{4} [\d:.]+\s+\d+ [\w.\-]+:\d+\] .*"
     rb"|.*This TensorFlow binary is optimized to use available CPU instructions.*"
-    rb"|.*rebuild TensorFlow with the appropriate compiler flags.*)$")
+    rb"|.*rebuild TensorFlow with the appropriate compiler flags.*"
+    # The continuation lines of the coordination service's log when a worker of a cluster stops
+    # (ddsp-train says it in one Error: line).
+    rb"|/job:\w+/replica:\d+/task:\d+"
+    rb"|(The tasks have crashed|The error could be from a previous operation)\. .*)$")
 
 _filter_installed = False
 
