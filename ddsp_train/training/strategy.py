@@ -124,13 +124,14 @@ def check_same_start(placement: Placement, *, step: int, model_dir: pathlib.Path
         per_replica = strategy.run(lambda: tf.constant(float(step), tf.float64))
         return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 
-    total = float(sum_over_replicas())
+    with cluster_failures(placement, model_dir=model_dir):
+        total = float(sum_over_replicas())
     expected = float(step) * placement.replicas
     if total != expected:
         who = placement.worker or "the chief"
-        raise UserError(f"the workers of the cluster restored different checkpoints ({who} restored step {step}, "
-                        f"the mean is {total / placement.replicas:g}): every worker needs the same --model-dir, one "
-                        f"folder shared by all machines (see docs/multiworker.md); {who} read {model_dir}")
+        raise UserError(f"the workers of the cluster restored different checkpoints ({who} starts at step {step} "
+                        f"from {model_dir}, another worker at a different step): every worker needs the same "
+                        "--model-dir, one folder shared by all machines (see docs/multiworker.md)")
 
 
 _STOPPED_TASK = re.compile(r"/job:(\w+)/replica:\d+/task:(\d+)")
@@ -155,15 +156,15 @@ def cluster_failures(placement: Placement, *, model_dir: pathlib.Path) -> Iterat
     try:
         yield
     except (tf.errors.UnavailableError, tf.errors.CancelledError, tf.errors.AbortedError,
-            tf.errors.DeadlineExceededError, tf.errors.InternalError) as e:
+            tf.errors.DeadlineExceededError) as e:
         if placement.workers <= 1:
             raise
         task = stopped_task(str(e))
         step = model_dir_lib.latest_step(model_dir)
-        resume = (f"from the checkpoint of step {step} in {model_dir_lib.checkpoint_dir(model_dir)}"
-                  if step is not None else "(no checkpoint was saved yet: it starts again)")
+        then = (f"resume from the checkpoint of step {step} in {model_dir_lib.checkpoint_dir(model_dir)}"
+                if step is not None else "start again (no checkpoint was saved yet)")
         raise UserError(f"{task or 'a worker'} of the cluster stopped ({type(e).__name__}); restart every "
-                        f"worker with the same command to resume {resume}") from None
+                        f"worker with the same command to {then}") from None
 
 
 def announce(placement: Placement, *, say: console.Say = console.stderr) -> None:
