@@ -71,9 +71,9 @@ def controls(values, f0_hz, power_db) -> dict:
     """Plugin controls of a patch: ``values [B, P]``, ``f0_hz``/``power_db [B, T]`` ->
     ``amplitude [B, T, 1]``, ``harmonic_distribution [B, T, 60]``, ``noise_magnitudes [B, T, 65]``
     (the formulas are in the module docstring)."""
-    values = tf.convert_to_tensor(values, tf.float32)
-    f0 = tf.convert_to_tensor(f0_hz, tf.float32)[..., tf.newaxis]  # [B, T, 1]
-    power = tf.convert_to_tensor(power_db, tf.float32)[..., tf.newaxis]
+    values = tf.cast(values, tf.float32)
+    f0 = tf.cast(f0_hz, tf.float32)[..., tf.newaxis]  # [B, T, 1]
+    power = tf.cast(power_db, tf.float32)[..., tf.newaxis]
     x = power - P.P_REF_DB
     freqs = f0 * _HARMONIC_K  # [B, T, 60]
     level = (envelope_db(values, freqs) + _param(values, "brightness_slope") * x / 10.0 * _octaves_from_pivot(freqs)
@@ -104,7 +104,7 @@ def controls(values, f0_hz, power_db) -> dict:
 def follow(values, previous_db, power_db) -> tf.Tensor:
     """One step of the power follower: ``e + a (P - e)`` (see the module docstring); shapes broadcast,
     ``values [B, P]`` against ``previous_db``/``power_db [B, ...]`` with one trailing axis."""
-    values = tf.convert_to_tensor(values, tf.float32)
+    values = tf.cast(values, tf.float32)
     attack = values[..., _I["attack_ms"]][..., tf.newaxis]
     release = values[..., _I["release_ms"]][..., tf.newaxis]
     rising = tf.cast(power_db > previous_db, tf.float32)

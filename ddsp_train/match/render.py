@@ -36,8 +36,8 @@ def render(values, f0_hz, power_db, *, n_samples: int | None = None, noise=None,
     ``followed_db``: the followed power if already computed (:func:`ddsp_train.match.controls.follow_sequence`).
     ``noise``: the white noise to filter (default :func:`white_noise` of ``seed``).
     """
-    values = tf.convert_to_tensor(values, tf.float32)
-    f0_hz = tf.convert_to_tensor(f0_hz, tf.float32)
+    values = tf.cast(values, tf.float32)
+    f0_hz = tf.cast(f0_hz, tf.float32)
     n_frames = int(f0_hz.shape[-1])
     n_samples = n_samples_for(n_frames) if n_samples is None else int(n_samples)
     if followed_db is None:
