@@ -31,7 +31,8 @@ def output_paths(folder: str | os.PathLike, name: str) -> dict[str, pathlib.Path
 def check_name(name: str) -> str:
     """A file stem the plugin lists as the model's name: no path separators, not empty."""
     if not name or name.strip() != name or any(c in name for c in '/\\\0') or name in (".", ".."):
-        raise UserError(f"--name {name!r} must be a plain file name (no slashes, no leading or trailing spaces)")
+        raise UserError(f"--name {name!r} must be a plain file name (no slashes, no leading or trailing spaces)",
+                        exit_code=2)
     return name
 
 
