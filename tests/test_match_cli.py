@@ -132,16 +132,22 @@ def test_bad_target_through_the_cli_is_one_line(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--output", "OUT"], "give a TARGET"),
-    (["T.wav", "--output", "OUT", "--steps", "-1"], "--steps -1"),
-    (["T.wav", "--output", "OUT", "--name", "a/b"], "plain file name"),
+@pytest.mark.parametrize("args, words, code", [
+    (["--output", "OUT"], "give a TARGET", 2),
+    (["T.wav", "--output", "OUT"], "is silent", 1),
+    (["N.wav", "--output", "OUT"], "no pitched frame", 1),
+    (["T.wav", "--output", "OUT", "--steps", "-1"], "--steps -1", 2),
+    (["T.wav", "--output", "OUT", "--name", "a/b"], "plain file name", 2),
 ])
-def test_refusals_happen_without_importing_tensorflow(tmp_path, args, words):
+def test_refusals_happen_without_importing_tensorflow(tmp_path, args, words, code):
     sf.write(tmp_path / "T.wav", np.zeros(16000, np.float32), 16000)
-    args = [str(tmp_path / a) if a in ("T.wav", "OUT") else a for a in args]
+    sf.write(tmp_path / "N.wav", np.random.default_rng(0).uniform(-0.1, 0.1, 16000).astype(np.float32), 16000)
+    args = [str(tmp_path / a) if a in ("T.wav", "N.wav", "OUT") else a for a in args]
+    expected = code
     code = ("import sys; from ddsp_train import cli; from ddsp_train.match.cli import command\n"
             f"try:\n    cli.run(command, {args!r})\nexcept SystemExit as e:\n    code = e.code\n"
             "print('tensorflow' in sys.modules, code)")
     proc = subprocess.run([PY, "-c", code], capture_output=True, text=True, env=_env(), timeout=120)
-    assert words in proc.stderr and proc.stdout.split() == ["False", "2"], (proc.stdout, proc.stderr)
+    assert words in proc.stderr and proc.stdout.split() == ["False", str(expected)], (proc.stdout, proc.stderr)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and "Traceback" not in proc.stderr and not (tmp_path / "OUT").exists()
