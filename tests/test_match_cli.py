@@ -151,3 +151,15 @@ def test_refusals_happen_without_importing_tensorflow(tmp_path, args, words, cod
     assert words in proc.stderr and proc.stdout.split() == ["False", str(expected)], (proc.stdout, proc.stderr)
     errors = [line for line in proc.stderr.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 1 and "Traceback" not in proc.stderr and not (tmp_path / "OUT").exists()
+
+
+def test_patch_without_a_target_plays_a_demo_note_at_the_patch_pitch(matched, tmp_path):
+    proc = _match("--patch", matched["out"] / "Bowed.patch.json", "--output", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Bowed.png", "Bowed.tflite", "Bowed.wav"]
+    wav, rate = sf.read(tmp_path / "Bowed.wav")
+    assert rate == 16000 and len(wav) == 2 * 16000 and np.abs(wav).max() > 0.01
+    with zipfile.ZipFile(tmp_path / "Bowed.tflite") as z:
+        meta = json.loads(z.read("metadata.json"))
+    target = json.loads((matched["out"] / "Bowed.patch.json").read_text())["target"]
+    assert meta["mean_min_pitch_note_hz"] == target["pitch_min_hz"]

@@ -38,3 +38,10 @@ def test_shipped_weights_beat_the_default_patch_on_held_out_patches():
     default_err = np.abs(P.normalise(P.DEFAULTS)[P.MATCHED] - truth).mean()
     # measured 0.09 for the estimator on its own 300 held-out notes (weights/estimator.json), 0.27 for the default
     assert err < 0.14 and err < 0.6 * default_err, (err, default_err)
+
+
+def test_mel_filters_equal_librosas_that_the_weights_were_trained_with():
+    import librosa
+
+    expected = librosa.filters.mel(sr=16000, n_fft=E.N_FFT, n_mels=E.N_MELS, fmin=0.0, fmax=8000.0)
+    np.testing.assert_allclose(E._mel_basis(), expected, rtol=1e-4, atol=1e-7)

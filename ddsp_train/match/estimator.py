@@ -37,11 +37,28 @@ _LOG_ENV = np.log2(np.array(P.ENVELOPE_HZ))
 FEATURE_SIZE = 2 * (2 * P.N_ENVELOPE + 1 + N_MELS) + 3
 
 
+def _hz_to_mel(hz):
+    """Slaney's mel scale (librosa's default): linear below 1 kHz, logarithmic above."""
+    hz = np.asarray(hz, np.float64)
+    log = 15.0 + np.log(np.maximum(hz, 1e-10) / 1000.0) / (np.log(6.4) / 27.0)
+    return np.where(hz >= 1000.0, log, hz / (200.0 / 3.0))
+
+
+def _mel_to_hz(mel):
+    mel = np.asarray(mel, np.float64)
+    return np.where(mel >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27.0) * (mel - 15.0)), mel * (200.0 / 3.0))
+
+
 @functools.lru_cache(maxsize=1)
 def _mel_basis() -> np.ndarray:
-    import librosa
-
-    return librosa.filters.mel(sr=contract.SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS, fmin=0.0, fmax=8000.0)
+    """``[N_MELS, N_FFT / 2 + 1]`` triangular filters on Slaney's mel scale, 0..8 kHz, area-normalised
+    (``2 / (f_{i+2} - f_i)``): librosa's ``filters.mel`` with its defaults, without importing librosa."""
+    freqs = np.fft.rfftfreq(N_FFT, 1.0 / contract.SAMPLE_RATE)
+    edges = _mel_to_hz(np.linspace(_hz_to_mel(0.0), _hz_to_mel(8000.0), N_MELS + 2))
+    lower = (freqs[None, :] - edges[:-2, None]) / np.diff(edges)[:-1, None]
+    upper = (edges[2:, None] - freqs[None, :]) / np.diff(edges)[1:, None]
+    weights = np.maximum(0.0, np.minimum(lower, upper))
+    return (weights * (2.0 / (edges[2:] - edges[:-2]))[:, None]).astype(np.float32)
 
 
 def _half_features(spectra: np.ndarray, f0: np.ndarray) -> np.ndarray:
