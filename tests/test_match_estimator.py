@@ -36,7 +36,7 @@ def test_shipped_weights_beat_the_default_patch_on_held_out_patches():
     truth = P.normalise(values)[:, P.MATCHED]
     err = np.abs(P.normalise(predicted)[:, P.MATCHED] - truth).mean()
     default_err = np.abs(P.normalise(P.DEFAULTS)[P.MATCHED] - truth).mean()
-    # measured 0.09 for the estimator on its own 300 held-out notes (weights/estimator.json), 0.27 for the default
+    # measured 0.089 for the estimator on its own 300 held-out notes (weights/estimator.json), 0.27 for the default
     assert err < 0.14 and err < 0.6 * default_err, (err, default_err)
 
 
