@@ -72,6 +72,12 @@ def test_bad_targets_are_refused_in_one_line(files, name, words):
     assert words in e.value.message and "\n" not in e.value.message
 
 
+def test_a_long_recording_is_refused_before_it_is_decoded(tmp_path):
+    sf.write(tmp_path / "long.wav", np.zeros(61 * 8000, np.float32), 8000)
+    with pytest.raises(UserError, match="61.0 s long; ddsp-match takes one note or a short phrase"):
+        T.analyse(tmp_path / "long.wav", f0_method="yin")
+
+
 def test_missing_target_and_folder(tmp_path):
     with pytest.raises(UserError, match="does not exist"):
         T.analyse(tmp_path / "nope.wav")

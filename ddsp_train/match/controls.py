@@ -11,10 +11,11 @@ the values. With ``f_k = k f0`` (k = 1..60), ``x = P - P_REF_DB``:
   harmonic power ``P_h = P_lin / (1 + 10 ** (r / 10))``, noise power ``P_n = P_lin - P_h``.
 - amplitude ``A = sqrt(2 P_h / sum d_k ** 2)`` (a sine of amplitude a has power a^2 / 2), so the
   harmonic part has power ``P_h``.
-- noise band i at ``g_i = 125 i`` Hz (65 bands): ``N_i = noise_envelope E(g_i) + t x ... `` in dB
-  (``t = noise_tilt + noise_brightness_slope x / 10`` dB/octave, ``log2(max(g_i, 62.5) / 1 kHz)``),
-  ``s = 10 ** (N / 20)``, scaled so the plugin's 128-tap FIR on uniform noise (variance 1/3) has
-  power ``P_n``: ``m = s sqrt(3 P_n / sum_j h_j(s) ** 2)``, ``h(s)`` the FIR taps (linear in s).
+- noise band i at ``g_i = 125 i`` Hz (65 bands): level
+  ``N_i = noise_envelope E(g_i) + t log2(max(g_i, 62.5) / 1 kHz)`` dB with the noise tilt
+  ``t = noise_tilt + noise_brightness_slope x / 10`` dB/octave; ``s = 10 ** (N / 20)``, scaled so the
+  plugin's 128-tap FIR on uniform noise (variance 1/3) has power ``P_n``:
+  ``m = s sqrt(3 P_n / sum_j h_j(s) ** 2)``, ``h(s)`` the FIR taps (linear in s).
 
 The power follower (:func:`follow`): ``e' = e + a (P - e)`` with ``a = 1 - exp(-20 ms / tau)``,
 ``tau`` the attack time when ``P > e``, the release time otherwise (0 ms: ``a = 1``, no smoothing).

@@ -4,7 +4,7 @@
 it to 16 kHz, tracks f0 with the package's tracker and measures the plugin's power
 (``10 log10(mean(frame^2))`` over centred 1024-sample frames, 50 frames/s). It refuses, with one
 line, what cannot be matched: not audio, shorter than :data:`MIN_SECONDS`, silent (no frame
-above :data:`AUDIBLE_DB`), nothing pitched (no voiced frame). It warns (and goes on) when the
+above :data:`SILENT_DB`), longer than :data:`MAX_SECONDS`, nothing pitched (no voiced frame). It warns (and goes on) when the
 harmonic part is weak (under :data:`WEAK_VOICED_SHARE` of the audible frames are voiced) and when
 it looks polyphonic (:func:`off_harmonic_peaks`: strong spectral peaks that are not harmonics of
 the tracked f0, a chord's other notes).
@@ -22,6 +22,8 @@ from ddsp_train.dsp.scaling import hz_to_midi, midi_to_hz
 from ddsp_train.errors import UserError
 
 MIN_SECONDS = 0.25
+#: Longer targets are refused: a patch is matched to one note or a short phrase (and the render is in memory).
+MAX_SECONDS = 60.0
 #: Frames quieter than this (dB) are not part of the note.
 AUDIBLE_DB = -60.0
 #: Silence: the loudest frame is below this (dB).
@@ -108,6 +110,9 @@ def analyse(path: str | os.PathLike, *, f0_method: str = DEFAULT_F0_METHOD, say:
     if info.seconds < MIN_SECONDS:
         raise UserError(f"TARGET {path} is {info.seconds:.3f} s long; give at least {MIN_SECONDS} s of one note "
                         "or a short phrase")
+    if info.seconds > MAX_SECONDS:
+        raise UserError(f"TARGET {path} is {info.seconds:.1f} s long; ddsp-match takes one note or a short phrase "
+                        f"(at most {MAX_SECONDS:g} s): trim it to the part to match")
     audio = audio_lib.load_audio(path, sample_rate=contract.SAMPLE_RATE)
     power = features.compute_power_db(audio, sample_rate=contract.SAMPLE_RATE, frame_rate=contract.FRAME_RATE)
     if not np.isfinite(audio).all():
