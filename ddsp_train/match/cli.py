@@ -38,7 +38,7 @@ _DEFAULTS = {k: p.default for k, p in inspect.signature(match_file).parameters.i
 @click.option("--overwrite", is_flag=True, help="Replace existing NAME.* files in the output folder.")
 def command(target, output, name, steps, no_refine, patch_path, f0_method, overwrite):
     """Program the synth from TARGET: one note or a short monophonic phrase in any audio file
-    (wav, flac, ogg, mp3, aiff, ...; any rate, at least 0.25 s). Estimates a patch, refines it
+    (wav, flac, ogg, mp3, aiff, ...; any rate, 0.25 to 60 s). Estimates a patch, refines it
     against the target and writes it as a patch file, a render and a DDSP-VST model."""
     summary = match_file(target, output=output, name=name, steps=steps, refine=not no_refine,
                          patch_path=patch_path, f0_method=f0_method, overwrite=overwrite)
