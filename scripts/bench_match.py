@@ -14,7 +14,8 @@
    frames where the reference is within 50 dB of its peak). Baselines on the note's own f0 and
    frame power: a 1/k harmonic series, and the static per-harmonic-number profile measured from
    the first note. Reported as a fraction of the 1/k baseline's score (lower is better).
-3. **Speed:** the median wall time of ``ddsp-match`` per 3 s target (the real-note runs).
+3. **Speed:** the median wall time of ``ddsp-match`` per 3 s target (the real-note runs), and its
+   CPU time (user + sys), which does not depend on how busy the machine is.
 
     nice -n 19 python scripts/bench_match.py [--patches 24] [--steps 150] [--json out.json]
 
@@ -165,6 +166,14 @@ def render_profile(profile: np.ndarray, f0: np.ndarray, power_db: np.ndarray, n:
     return out.numpy()[0]
 
 
+def _children_cpu() -> float:
+    """User + system seconds of the finished child processes so far."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def real_notes(rows, *, steps: int, programs, keep: pathlib.Path | None) -> None:
     import soundfile as sf
 
@@ -180,7 +189,7 @@ def real_notes(rows, *, steps: int, programs, keep: pathlib.Path | None) -> None
     work.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     ratios = {"same_profile": [], "other_profile": [], "same_ours": [], "other_ours": []}
-    walls = []
+    walls, cpus = [], []
     table = []
     for program, name, midi in programs:
         notes = {}
@@ -188,11 +197,12 @@ def real_notes(rows, *, steps: int, programs, keep: pathlib.Path | None) -> None
             path = work / f"p{program}_{m}.wav"
             notes[tag] = (path, render_note(program, m, path, seconds=NOTE_SECONDS))
         out = work / f"match_p{program}"
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), _children_cpu()
         proc = subprocess.run([sys.executable, "-m", "ddsp_train.match.cli", str(notes["same"][0]), "--output",
                                str(out), "--name", "m", "--steps", str(steps), "--overwrite"],
                               capture_output=True, text=True, env=env)
         walls.append(time.perf_counter() - t0)
+        cpus.append(_children_cpu() - cpu0)
         if proc.returncode != 0:
             print(f"  {name}: ddsp-match failed: {proc.stderr.strip().splitlines()[-1:]}")
             continue
@@ -228,6 +238,9 @@ def real_notes(rows, *, steps: int, programs, keep: pathlib.Path | None) -> None
     rows_add(rows, s, "programs", ", ".join(f"{n} ({p})" for p, n, _ in programs))
     rows_add(rows, "match: speed", f"ddsp-match per {NOTE_SECONDS:g} s target, median (min..max) wall, start-up included",
              f"{statistics.median(walls):.1f} ({min(walls):.1f}..{max(walls):.1f})", "s")
+    rows_add(rows, "match: speed", f"same, CPU time (user + sys of the child), median (min..max)",
+             f"{statistics.median(cpus):.1f} ({min(cpus):.1f}..{max(cpus):.1f})", "s")
+    rows_add(rows, "match: speed", "load average (1 min) at the end", f"{os.getloadavg()[0]:.1f}")
     for name, midi, scores, wall in table:
         print(f"| {name} | {midi} | " + " | ".join(f"{scores[t]['1/k']:.2f}, {scores[t]['profile']:.2f}, "
                                                     f"{scores[t]['ours']:.2f}" for t in ("same", "other"))
