@@ -11,9 +11,9 @@ import pytest
 import soundfile as sf
 
 from ddsp_train import synthetic
+from export_support import assert_meets_plugin_contract
 
 PY = sys.executable
-REFEREE = "/work/shared/tools/check_plugin_model.py"  # until ddsp_train/exporting/plugin_check.py lands
 TRANSFER = os.path.join(os.path.dirname(PY), "ddsp-transfer")
 RATE = 44100
 
@@ -71,8 +71,7 @@ def test_wav_is_at_the_target_rate_and_length_and_sounds_like_it(matched):
 
 def test_tflite_passes_the_plugin_contract_and_carries_the_target_ranges(matched):
     path = matched["out"] / "Bowed.tflite"
-    proc = subprocess.run([PY, REFEREE, str(path)], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout
+    assert_meets_plugin_contract(path)
     with zipfile.ZipFile(path) as z:
         meta = json.loads(z.read("metadata.json"))
     target = json.loads((matched["out"] / "Bowed.patch.json").read_text())["target"]

@@ -8,9 +8,8 @@ followed level goes out in ``state[0]``, the other 511 values pass through. The 
 converted with :func:`ddsp_train.exporting.plugin_tflite.convert_step_model`, carries the
 target's pitch and power ranges in its metadata (:func:`ddsp_train.exporting.metadata.build_metadata`)
 and passes :func:`ddsp_train.exporting.selfcheck.selfcheck_plugin_model` (streamed frame by frame
-== the whole sequence at once, within 1e-4). The outside referee
-``/work/shared/tools/check_plugin_model.py`` is what the tests run on it until the project's own
-checker (``ddsp_train/exporting/plugin_check.py``) lands; switch the test to it then.
+== the whole sequence at once, within 1e-4); the tests also hold it to every rule of the
+project's own contract checker (:mod:`ddsp_train.exporting.plugin_check`).
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 :func:`render` plays patch values on a performance (``f0_hz`` and ``power_db`` on the 16 kHz /
 50 Hz grid of the plugin, frame ``k`` at sample ``320 k``): the power goes through the patch's
 follower, :func:`ddsp_train.match.controls.controls` gives the plugin's controls, and
-``dsp.core.harmonic_synthesis`` + ``dsp.core.frequency_filter`` (128 causal taps, as the plugin)
+``dsp.core.harmonic_synthesis`` + ``dsp.filtering.frequency_filter`` (128 causal taps, as the plugin)
 make the sound. Differentiable in the values (the follower only depends on attack/release,
 which the match never changes, so it can be run once: ``followed_db``).
 """
@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from ddsp_train import contract
-from ddsp_train.dsp import core
+from ddsp_train.dsp import core, filtering
 from ddsp_train.match import controls as C
 
 
@@ -47,7 +47,7 @@ def render(values, f0_hz, power_db, *, n_samples: int | None = None, noise=None,
                                        n_samples=n_samples, sample_rate=contract.SAMPLE_RATE, hop=contract.HOP)
     if noise is None:
         noise = white_noise(int(values.shape[0]), n_samples, seed=seed)
-    filtered = core.frequency_filter(noise, ctrl["noise_magnitudes"], contract.NOISE_TAPS, delay_compensation=0,
+    filtered = filtering.frequency_filter(noise, ctrl["noise_magnitudes"], contract.NOISE_TAPS, delay_compensation=0,
                                      hop=contract.HOP)
     return harmonic + filtered
 
