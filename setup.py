@@ -18,7 +18,8 @@ setup(
     # The gin recipes live in the top-level configs/ folder and ship as ddsp_train.configs.
     packages=find_packages(include=["ddsp_train", "ddsp_train.*"]) + ["ddsp_train.configs"],
     package_dir={"ddsp_train.configs": "configs"},
-    package_data={"ddsp_train.configs": ["*.gin"], "ddsp_train.pitch": ["weights/*"]},
+    package_data={"ddsp_train.configs": ["*.gin"], "ddsp_train.pitch": ["weights/*"],
+                  "ddsp_train.match": ["weights/*"]},
     include_package_data=True,
     install_requires=[
         # 2.21 is the line this is built and tested on; Keras 3 comes with it.
@@ -49,6 +50,7 @@ setup(
             "ddsp-train=ddsp_train.train:main",
             "ddsp-export=ddsp_train.export:main",
             "ddsp-transfer=ddsp_train.transfer:main",
+            "ddsp-match=ddsp_train.match.cli:main",
         ]
     },
 )

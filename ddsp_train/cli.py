@@ -36,7 +36,11 @@ NATIVE_NOISE = re.compile(
     rb"|[IWE]\d{4} [\d:.]+\s+\d+ [\w.\-]+:\d+\] .*"
     rb"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\."
     rb"|.*This TensorFlow binary is optimized to use available CPU instructions.*"
-    rb"|.*rebuild TensorFlow with the appropriate compiler flags.*)$")
+    rb"|.*rebuild TensorFlow with the appropriate compiler flags.*"
+    # The continuation lines of the coordination service's log when a worker of a cluster stops
+    # (ddsp-train says it in one Error: line).
+    rb"|/job:\w+/replica:\d+/task:\d+"
+    rb"|(The tasks have crashed|The error could be from a previous operation)\. .*)$")
 
 _filter_installed = False
 

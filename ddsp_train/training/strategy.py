@@ -3,17 +3,23 @@
 - ``auto``: MultiWorkerMirroredStrategy when ``TF_CONFIG`` describes a cluster, MirroredStrategy
   when several GPUs are visible, otherwise the default single-device strategy.
 - ``mirrored``: MirroredStrategy over all visible GPUs (or the CPU).
-- ``multiworker``: MultiWorkerMirroredStrategy; needs ``TF_CONFIG``.
+- ``multiworker``: MultiWorkerMirroredStrategy; needs ``TF_CONFIG``. Every worker runs the same
+  command on the same MODEL_DIR (one shared folder, see docs/multiworker.md): the chief writes it,
+  the others write scratch copies. :func:`check_same_start` refuses workers that restored
+  different steps; :func:`cluster_failures` turns a stopped worker into one UserError.
 
 XLA defaults to on with a GPU and off on CPU (where it was measured slower). Mixed precision
 runs the encoder and decoder in float16 (bfloat16 on CPU) and keeps the DSP in float32.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
-from typing import TYPE_CHECKING
+import pathlib
+import re
+from typing import TYPE_CHECKING, Iterator
 
 from ddsp_train import console
 from ddsp_train.errors import UserError
@@ -34,6 +40,7 @@ class Placement:
     xla: bool
     mixed_precision_policy: str | None  # a Keras dtype policy for the networks, or None
     worker: str | None = None  # "worker 1" etc. for a non-chief task of a multi-worker cluster
+    workers: int = 1  # the processes of the cluster (1 without TF_CONFIG)
 
     @property
     def is_chief(self) -> bool:
@@ -97,7 +104,67 @@ def choose(*, strategy: str = "auto", xla: bool | None = None, mixed_precision: 
     if mixed_precision:
         policy = "mixed_float16" if on_gpu else "mixed_bfloat16"
     return Placement(strategy=chosen, description=description, on_gpu=on_gpu,
-                     xla=on_gpu if xla is None else bool(xla), mixed_precision_policy=policy, worker=worker)
+                     xla=on_gpu if xla is None else bool(xla), mixed_precision_policy=policy, worker=worker,
+                     workers=workers if cluster is not None else 1)
+
+
+def check_same_start(placement: Placement, *, step: int, model_dir: pathlib.Path) -> None:
+    """Refuse a cluster whose workers restored different steps (a worker that cannot read the
+    chief's MODEL_DIR starts at 0): sum over the workers of ``step`` = workers x ``step`` on each.
+
+    A no-op without a cluster. Every worker must call it (it is a collective)."""
+    if placement.workers <= 1:
+        return
+    import tensorflow as tf
+
+    strategy = placement.strategy
+
+    @tf.function  # (eagerly, the collective strategy warns of its overhead)
+    def sum_over_replicas():
+        per_replica = strategy.run(lambda: tf.constant(float(step), tf.float64))
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+    with cluster_failures(placement, model_dir=model_dir):
+        total = float(sum_over_replicas())
+    expected = float(step) * placement.replicas
+    if total != expected:
+        who = placement.worker or "the chief"
+        raise UserError(f"the workers of the cluster restored different checkpoints ({who} starts at step {step} "
+                        f"from {model_dir}, another worker at a different step): every worker needs the same "
+                        "--model-dir, one folder shared by all machines (see docs/multiworker.md)")
+
+
+_STOPPED_TASK = re.compile(r"/job:(\w+)/replica:\d+/task:(\d+)")
+
+
+def stopped_task(message: str) -> str | None:
+    """``worker 1`` for TensorFlow's ``... unhealthy (stopped sending heartbeats):
+    /job:worker/replica:0/task:1 ...``; None when the message names no task."""
+    match = _STOPPED_TASK.search(message)
+    return f"{match.group(1)} {match.group(2)}" if match else None
+
+
+@contextlib.contextmanager
+def cluster_failures(placement: Placement, *, model_dir: pathlib.Path) -> Iterator[None]:
+    """Turn TensorFlow's error when a task of the cluster stops (a killed or crashed worker: its
+    heartbeats stop, the collectives are aborted) into one UserError that says how to resume.
+    Errors of a single-process run pass through unchanged."""
+    import tensorflow as tf
+
+    from ddsp_train.training import model_dir as model_dir_lib
+
+    try:
+        yield
+    except (tf.errors.UnavailableError, tf.errors.CancelledError, tf.errors.AbortedError,
+            tf.errors.DeadlineExceededError) as e:
+        if placement.workers <= 1:
+            raise
+        task = stopped_task(str(e))
+        step = model_dir_lib.latest_step(model_dir)
+        then = (f"resume from the checkpoint of step {step} in {model_dir_lib.checkpoint_dir(model_dir)}"
+                if step is not None else "start again (no checkpoint was saved yet)")
+        raise UserError(f"{task or 'a worker'} of the cluster stopped ({type(e).__name__}); restart every "
+                        f"worker with the same command to {then}") from None
 
 
 def announce(placement: Placement, *, say: console.Say = console.stderr) -> None:

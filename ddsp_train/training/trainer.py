@@ -114,6 +114,7 @@ def _train(request: request_lib.Request, *, steps: int, batch_size: int, learnin
                                             say=say, model=model, optimizer=trainer.optimizer, step=trainer.step)
     restored = manager.restore()
     start_step = int(trainer.step.numpy())
+    strategy_lib.check_same_start(placement, step=start_step, model_dir=chief_dir)
     # Everything is checked and restored: only now is MODEL_DIR written.
     model_dir_lib.prepare(model_dir, info=info, data_dir=data_dir, recipe=request.recipe)
     model_dir_lib.write_operative_config(model_dir)
@@ -138,5 +139,6 @@ def _train(request: request_lib.Request, *, steps: int, batch_size: int, learnin
     if start_step >= steps:  # (eval.json was missing or unreadable: evaluate once)
         say(f"Already trained to step {start_step} (--steps {steps}); nothing to do.")
         return latest if latest is not None and latest["step"] >= start_step else run.evaluate(start_step)
-    run.loop(iterator, start_step=start_step, steps=steps, save_every=save_every, eval_every=eval_every)
+    with strategy_lib.cluster_failures(placement, model_dir=chief_dir):
+        run.loop(iterator, start_step=start_step, steps=steps, save_every=save_every, eval_every=eval_every)
     return run.latest_eval
