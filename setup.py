@@ -18,7 +18,8 @@ setup(
     # The gin recipes live in the top-level configs/ folder and ship as ddsp_train.configs.
     packages=find_packages(include=["ddsp_train", "ddsp_train.*"]) + ["ddsp_train.configs"],
     package_dir={"ddsp_train.configs": "configs"},
-    package_data={"ddsp_train.configs": ["*.gin"], "ddsp_train.pitch": ["weights/*"]},
+    package_data={"ddsp_train.configs": ["*.gin"], "ddsp_train.pitch": ["weights/*"],
+                  "ddsp_train.base_models": ["*.npz", "*.json"]},
     include_package_data=True,
     install_requires=[
         # 2.21 is the line this is built and tested on; Keras 3 comes with it.
