@@ -5,8 +5,8 @@
 
 1. Material: ``--train-minutes`` (3) of a violin (GM program 40) rendered with fluidsynth through
    MuseScore_General when installed (the soundfont no training set uses), else FluidR3_GM
-   (whose violin the base never saw: scripts/train_base_model.py leaves program 40 out), plus
-   ``--heldout`` phrases of other seeds that no model trains on.
+   (whose violin the base never saw: scripts/train_base_model.py leaves program 40 out), in 30 s
+   phrases, plus ``--heldout-minutes`` (1) of phrases of other seeds that no model trains on.
 2. ``WORK/dataset`` with ddsp_train's own prepare.
 3. Per arm (``scratch``, ``base``) and per point of ``--points`` (cumulative training minutes):
    ``train(minutes=...)`` resumes the arm's folder for the minutes since the last point, then
@@ -39,8 +39,6 @@ sys.path.insert(0, str(REPO / "scripts"))
 from ddsp_train import dataset_info, features  # noqa: E402
 
 SAMPLE_RATE = 16000
-PHRASE_SECONDS = 30.0
-HELDOUT_SECONDS = 12.0
 VIOLIN = 40
 SOUNDFONTS = ("MuseScore_General.sf3", "MuseScore_General.sf2", "FluidR3_GM.sf2")
 AUDIBLE_DB = -60.0
@@ -65,20 +63,14 @@ def median_power_error(reference: np.ndarray, output: np.ndarray, *, sample_rate
     return float(np.median(np.abs(p_out[audible] - p_ref[audible]))) if audible.any() else float("nan")
 
 
-def render(folder: pathlib.Path, *, count: int, seconds: float, seed: int) -> str:
-    """``count`` violin phrases into ``folder`` (kept when there); the material's description."""
+def render(folder: pathlib.Path, *, minutes: float, seed: int) -> str:
+    """``minutes`` of violin phrases into ``folder`` (kept when there), through the first installed
+    soundfont of :data:`SOUNDFONTS` (scripts/quality_run.py's renderer); the material's description."""
     import pitch_training_data as td
+    import quality_run
 
-    folder.mkdir(parents=True, exist_ok=True)
-    font = next((f for f in map(td.find_soundfont, SOUNDFONTS) if f is not None), None)
-    if font is None or not td.have_fluidsynth():
-        raise SystemExit("fluidsynth and a GM soundfont (MuseScore_General or FluidR3_GM) are needed")
-    if len(list(folder.glob("*.wav"))) < count:
-        clips = td.render_midi_clips(np.random.default_rng(seed), soundfont=font, programs=[VIOLIN] * count,
-                                     seconds_each=seconds)
-        for i, clip in enumerate(clips):
-            sf.write(folder / f"phrase_{i:02d}.wav", clip.audio, td.SAMPLE_RATE, subtype="FLOAT")
-    return f"{count} x {seconds:g} s of GM violin through {font.name}"
+    font = next((name for name in SOUNDFONTS if td.find_soundfont(name) is not None), SOUNDFONTS[-1])
+    return quality_run.write_audio(folder, minutes=minutes, program=VIOLIN, soundfont=font, seed=seed)
 
 
 def cli(*args: str) -> None:
@@ -114,22 +106,22 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--eval-every", type=int, default=100)
     parser.add_argument("--train-minutes", type=float, default=3.0)
-    parser.add_argument("--heldout", type=int, default=3)
+    parser.add_argument("--heldout-minutes", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
     from ddsp_train.data.pipeline import prepare_dataset
     from ddsp_train.training import trainer
 
-    material = render(args.work / "audio", count=max(1, round(args.train_minutes * 60 / PHRASE_SECONDS)),
-                      seconds=PHRASE_SECONDS, seed=args.seed)
-    render(args.work / "heldout", count=args.heldout, seconds=HELDOUT_SECONDS, seed=args.seed + 1000)
+    material = render(args.work / "audio", minutes=args.train_minutes, seed=args.seed)
+    heldout_material = render(args.work / "heldout", minutes=args.heldout_minutes, seed=args.seed + 1000)
     heldout = sorted((args.work / "heldout").glob("*.wav"))
     data = args.work / "dataset"
     if not dataset_info.exists(data):
         prepare_dataset([str(args.work / "audio")], output=str(data), seed=args.seed, workers=1)
     results_path = args.work / "results.json"
-    results = json.loads(results_path.read_text()) if results_path.exists() else {"material": material, "rows": []}
+    results = (json.loads(results_path.read_text()) if results_path.exists() else
+               {"material": material, "heldout": heldout_material, "rows": []})
     points = [float(p) for p in args.points.split(",")]
     for arm in args.arms.split(","):
         done = 0.0

@@ -1,21 +1,17 @@
 """--init, --minutes, --until-converged, the best checkpoint, samples and the run estimate, on real
 short runs of the tiny recipe (one source model shared by the module)."""
 import json
-import os
-import pathlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import soundfile as sf
 import tensorflow as tf
+from train_support import run_main
 
 from ddsp_train import base_models
 from ddsp_train.errors import UserError
 from ddsp_train.training import checkpoints, summaries, trainer, warm_start
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
 QUIET = dict(batch_size=2, seed=1)
 
 
@@ -60,14 +56,6 @@ def test_init_from_a_model_dir_starts_from_its_weights_with_a_fresh_optimizer(so
     assert any("optimizer state starts fresh" in m for m in messages), messages
     assert optimizer_iterations(tmp_path / "tuned", 2) == 2  # not 14 + 2
     assert json.loads((tmp_path / "tuned" / "recipe.json").read_text())["configs"] == ["tiny"]
-
-
-def run_main(*args):
-    child = ("import sys; sys.argv = ['ddsp-train'] + sys.argv[1:]\nfrom ddsp_train import train\n"
-             "try:\n    train.main()\nexcept SystemExit as e:\n    code = e.code\nelse:\n    code = 0\n"
-             "print('TF' if 'tensorflow' in sys.modules else 'NO_TF', file=sys.stderr)\nsys.exit(code)\n")
-    return subprocess.run([sys.executable, "-c", child, *map(str, args)], capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=300)
 
 
 def test_init_refusals_are_one_line_before_tensorflow(source, prepared_dataset, tmp_path):
