@@ -107,10 +107,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--eval-every", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--export-only", action="store_true", help="skip training: store WORK/model's best as is")
     args = parser.parse_args()
 
     from ddsp_train.data.pipeline import prepare_dataset
-    from ddsp_train.training import checkpoints, trainer
+    from ddsp_train.training import checkpoints, model_dir as model_dir_lib, trainer
 
     started = time.monotonic()
     material = render_material(args.work / "material", seed=args.seed)
@@ -118,9 +119,12 @@ def main() -> None:
     if not dataset_info.exists(dataset):
         prepare_dataset([str(args.work / "material")], output=str(dataset), seed=args.seed, workers=1)
     model_dir = args.work / "model"
-    figures = trainer.train(data_dir=dataset, model_dir=model_dir, configs=[args.recipe], steps=args.steps,
-                            minutes=args.minutes, batch_size=args.batch_size, eval_every=args.eval_every,
-                            save_every=args.eval_every, seed=args.seed)
+    if args.export_only:
+        figures = model_dir_lib.read_eval(model_dir)
+    else:
+        figures = trainer.train(data_dir=dataset, model_dir=model_dir, configs=[args.recipe], steps=args.steps,
+                                minutes=args.minutes, batch_size=args.batch_size, eval_every=args.eval_every,
+                                save_every=args.eval_every, seed=args.seed)
     best = checkpoints.best_step(model_dir)
     model, info = checkpoints.load_model(model_dir, step=best)
     history = figures.get("history", [])
@@ -128,6 +132,7 @@ def main() -> None:
     meta = {"recipe": {"configs": [args.recipe], "gin_params": []}, "sample_rate": info.sample_rate,
             "frame_rate": info.frame_rate, "step": model.restored_step, "batch_size": args.batch_size,
             "seed": args.seed, "material": material, "material_seconds": info.total_seconds,
+            "last_loop": figures.get("stopped"), "steps_trained": figures["step"],
             "this_invocation_minutes": round((time.monotonic() - started) / 60, 1),
             "eval": {k: v for k, v in chosen.items() if isinstance(v, (int, float))}}
     path = base_models.write(args.out, name=args.recipe, weights=[w.numpy() for w in model.weights], meta=meta)

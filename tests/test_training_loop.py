@@ -86,7 +86,9 @@ def test_the_estimate_and_the_budget_rule():
         "; the --minutes budget stops it after about 120 steps")
     assert loop.next_step_seconds([]) == 0.0
     assert loop.next_step_seconds([9.0]) == 9.0
-    assert loop.next_step_seconds([9.0, 1.0, 2.0]) == 1.5  # the tracing first step left out
+    assert loop.mean_step_seconds([9.0, 1.0, 2.0]) == 1.5  # the tracing first step left out
+    assert loop.next_step_seconds([9.0, 1.0, 3.0, 2.0]) == 3.0  # the slowest recent one
+    assert loop.next_step_seconds([9.0] + [5.0] + [1.0] * 5) == 1.0  # of the last 5 only
     assert not loop.over_budget(elapsed=58.0, next_step=1.5, budget_s=60.0)
     assert loop.over_budget(elapsed=58.6, next_step=1.5, budget_s=60.0)
     assert not loop.over_budget(elapsed=1e9, next_step=1.0, budget_s=None)

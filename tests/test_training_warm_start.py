@@ -125,7 +125,9 @@ def test_minutes_stops_within_the_budget_then_saves_and_evaluates(prepared_datas
                   save_every=100000, eval_every=100000)
     assert figures["stopped"]["reason"] == "budget"
     assert 1 <= figures["step"] < 100000
-    assert figures["stopped"]["loop_seconds"] <= 60 * budget_minutes
+    # The loop starts no step it expects to end past the budget; a step slower than the slowest
+    # recent one (a shared machine) may overrun by its excess: a few seconds of slack.
+    assert figures["stopped"]["loop_seconds"] <= 60 * budget_minutes + 5
     assert checkpoints.list_checkpoints(tmp_path / "m")[-1][0] == figures["step"]
     assert figures["history"][-1]["step"] == figures["step"]
 
@@ -148,3 +150,14 @@ def test_resolve_picks_the_best_checkpoint_of_a_model_dir(source, prepared_datas
     chosen = warm_start.resolve(str(source_dir), recipe=recipe, info=DatasetInfo.read(prepared_dataset),
                                 model_dir=tmp_path / "x")
     assert chosen.checkpoint.name == f"ckpt-{checkpoints.best_step(source_dir):08d}"
+
+
+def test_the_packaged_tiny_base_starts_well_below_a_fresh_model(fresh_step0_loss, prepared_dataset, tmp_path):
+    base = base_models.find("tiny")
+    assert base.weights_path.stat().st_size <= 8 * 2 ** 20
+    assert base.meta["recipe"]["configs"] == ["tiny"] and base.meta["material"]["gm"]
+    messages = []
+    figures = run(prepared_dataset, tmp_path / "tuned", messages, init="base", configs=["tiny"], steps=1,
+                  save_every=1, eval_every=1)
+    assert figures["history"][0]["loss"] < 0.8 * fresh_step0_loss, (figures["history"][0], fresh_step0_loss)
+    assert any("the packaged tiny base" in m and "optimizer state starts fresh" in m for m in messages)

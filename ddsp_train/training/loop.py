@@ -12,7 +12,7 @@ Each evaluation saves the checkpoint of its step first, writes ``samples/step-N.
 the best eval (lowest eval ``loss``, from step 1 on) in ``eval.json``'s ``best``; the rotation
 keeps that checkpoint. After :data:`ESTIMATE_AFTER` measured steps the whole run's time is
 estimated once. A :class:`Stop` ends the loop early: a wall-clock ``budget_s`` (the loop stops
-before a step that would end past it), or :func:`~ddsp_train.training.convergence.has_converged`
+before a step, or a step and its evaluation, that it expects to end past it), or :func:`~ddsp_train.training.convergence.has_converged`
 after an evaluation; either way the last step is saved and evaluated.
 """
 from __future__ import annotations
@@ -58,12 +58,21 @@ def estimate_line(*, steps: int, seconds_per_step: float, budget_s: float | None
     return line
 
 
-def next_step_seconds(step_times: list[float]) -> float:
-    """What the next step should take: the mean of the steps after the first (which traces the
-    graph), the first alone when it is all there is, 0 before any."""
+def mean_step_seconds(step_times: list[float]) -> float:
+    """The mean of the steps after the first (which traces the graph), the first alone when it is
+    all there is, 0 before any."""
     if len(step_times) > 1:
         return float(np.mean(step_times[1:]))
     return float(step_times[0]) if step_times else 0.0
+
+
+def next_step_seconds(step_times: list[float], *, recent: int = 5) -> float:
+    """What the budget rule expects the next step to take, on the safe side: the slowest of the
+    last ``recent`` steps after the first (a shared machine's steps vary), else as
+    :func:`mean_step_seconds`."""
+    if len(step_times) > 1:
+        return float(np.max(step_times[1:][-recent:]))
+    return mean_step_seconds(step_times)
 
 
 def over_budget(*, elapsed: float, next_step: float, budget_s: float | None) -> bool:
@@ -193,11 +202,12 @@ class Run:
         ``"steps"``, ``"budget"`` or ``"converged"``."""
         progress = StepProgress(start_step=start_step, total_steps=steps)
         bad_in_a_row, skipped, step, loss = 0, 0, start_step, float("nan")
-        started, step_times, reason, loop_seconds = clock(), [], "steps", 0.0
+        started, step_times, reason, loop_seconds, eval_seconds = clock(), [], "steps", 0.0, 0.0
         try:
             while step < steps:
                 loop_seconds = clock() - started
-                if over_budget(elapsed=loop_seconds, next_step=next_step_seconds(step_times), budget_s=stop.budget_s):
+                upcoming = next_step_seconds(step_times) + (eval_seconds if (step + 1) % eval_every == 0 else 0.0)
+                if over_budget(elapsed=loop_seconds, next_step=upcoming, budget_s=stop.budget_s):
                     reason = "budget"
                     break
                 before = clock()
@@ -206,7 +216,7 @@ class Run:
                 step_times.append(clock() - before)  # the steps alone, not the evaluations
                 if len(step_times) == ESTIMATE_AFTER + 1 and steps - start_step > 2 * ESTIMATE_AFTER:
                     progress.clear()  # (the first step traces the graph: not measured)
-                    self.say(estimate_line(steps=steps - start_step, seconds_per_step=next_step_seconds(step_times),
+                    self.say(estimate_line(steps=steps - start_step, seconds_per_step=mean_step_seconds(step_times),
                                            budget_s=stop.budget_s))
                 if metrics["applied"] < 0.5:
                     bad_in_a_row += 1
@@ -233,8 +243,10 @@ class Run:
                     self.save(step)
                 if step % eval_every == 0 or step == steps:
                     progress.clear()
+                    evaluated = clock()
                     self.save(step)
                     self.say(eval_line(self.evaluate(step)))
+                    eval_seconds = clock() - evaluated  # the next evaluation's share of the budget
                     if stop.window is not None and step < steps and convergence.has_converged(
                             convergence.curve_of(self.latest_eval["history"]), window=stop.window,
                             threshold=stop.threshold):
