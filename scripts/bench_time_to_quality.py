@@ -74,8 +74,11 @@ def render(folder: pathlib.Path, *, minutes: float, seed: int) -> str:
 
 
 def cli(*args: str) -> None:
-    subprocess.run([str(pathlib.Path(sys.executable).parent / args[0]), *args[1:]], check=True,
-                   capture_output=True, text=True)
+    """Run one of the package's commands (the venv's console script); its last stderr line on failure."""
+    done = subprocess.run([str(pathlib.Path(sys.executable).parent / args[0]), *args[1:]], capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
 
 
 def measure(model_dir: pathlib.Path, heldout: list[pathlib.Path], out: pathlib.Path) -> dict:
