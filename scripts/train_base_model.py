@@ -108,6 +108,8 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--export-only", action="store_true", help="skip training: store WORK/model's best as is")
+    parser.add_argument("--take", choices=("best", "latest"), default="best",
+                        help="which checkpoint becomes the base: the best eval loss, or the newest")
     args = parser.parse_args()
 
     from ddsp_train.data.pipeline import prepare_dataset
@@ -125,7 +127,7 @@ def main() -> None:
         figures = trainer.train(data_dir=dataset, model_dir=model_dir, configs=[args.recipe], steps=args.steps,
                                 minutes=args.minutes, batch_size=args.batch_size, eval_every=args.eval_every,
                                 save_every=args.eval_every, seed=args.seed)
-    best = checkpoints.best_step(model_dir)
+    best = checkpoints.best_step(model_dir) if args.take == "best" else None  # None: the newest
     model, info = checkpoints.load_model(model_dir, step=best)
     history = figures.get("history", [])
     chosen = next((h for h in history if h["step"] == model.restored_step), figures)

@@ -159,5 +159,6 @@ def test_the_packaged_tiny_base_starts_well_below_a_fresh_model(fresh_step0_loss
     messages = []
     figures = run(prepared_dataset, tmp_path / "tuned", messages, init="base", configs=["tiny"], steps=1,
                   save_every=1, eval_every=1)
-    assert figures["history"][0]["loss"] < 0.8 * fresh_step0_loss, (figures["history"][0], fresh_step0_loss)
+    # Measured: 4.63 against 8.38 (0.55x) for the first, short-trained tiny base (step 517).
+    assert figures["history"][0]["loss"] < 0.7 * fresh_step0_loss, (figures["history"][0], fresh_step0_loss)
     assert any("the packaged tiny base" in m and "optimizer state starts fresh" in m for m in messages)
