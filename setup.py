@@ -19,7 +19,7 @@ setup(
     packages=find_packages(include=["ddsp_train", "ddsp_train.*"]) + ["ddsp_train.configs"],
     package_dir={"ddsp_train.configs": "configs"},
     package_data={"ddsp_train.configs": ["*.gin"], "ddsp_train.pitch": ["weights/*"],
-                  "ddsp_train.match": ["weights/*"]},
+                  "ddsp_train.match": ["weights/*"], "ddsp_train.base_models": ["*.npz", "*.json"]},
     include_package_data=True,
     install_requires=[
         # 2.21 is the line this is built and tested on; Keras 3 comes with it.

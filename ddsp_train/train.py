@@ -12,7 +12,7 @@ import click
 
 from ddsp_train import cli
 from ddsp_train.dataset_info import FILENAME
-from ddsp_train.training import request
+from ddsp_train.training import convergence, request
 from ddsp_train.training.trainer import DEFAULT_CONFIGS, train
 
 DEFAULTS = {name: p.default for name, p in inspect.signature(train).parameters.items()}
@@ -22,6 +22,8 @@ EXAMPLES = [
     "ddsp-train --data violin_dataset --model-dir violin_model",
     "ddsp-train --data violin_dataset --model-dir violin_tiny --config tiny --gin-param 'RnnFcDecoder.ch = 128'",
     "ddsp-train --data 'ddsp_violin/train.tfrecord*' --model-dir violin_model",
+    "ddsp-train --data violin_dataset --model-dir violin_quick --config tiny --init base --minutes 3 --batch-size 8",
+    "ddsp-train --data cello_dataset --model-dir cello_model --init violin_model --until-converged",
 ]
 NOTE = ("Run the same command again to resume after a crash, a kill or Ctrl-C; without --config it "
         "reuses the recipe the folder was trained with.")
@@ -59,19 +61,40 @@ NOTE = ("Run the same command again to resume after a crash, a kill or Ctrl-C; w
 @click.option("--xla/--no-xla", default=DEFAULTS["xla"], help="XLA-compile the train step [default: on with a GPU].")
 @click.option("--seed", type=int, default=DEFAULTS["seed"],
               help="Seed the initial weights, the shuffling and the noise, to repeat a run [default: random].")
+@click.option("--init", default=DEFAULTS["init"], metavar="base|MODEL_DIR",
+              help="Start a new model from these weights: 'base' (the packaged base model of the recipe) or a "
+                   "model folder ddsp-train wrote (its best checkpoint; without --config its recipe is used). "
+                   "The optimizer state starts fresh [default: random weights].")
+@click.option("--minutes", type=float, default=DEFAULTS["minutes"],
+              help="Wall-clock budget for the training loop, in minutes; it stops, saves and evaluates when the "
+                   "budget is spent. With --steps: whichever comes first [default: no budget].")
+@click.option("--until-converged", is_flag=True, default=DEFAULTS["until_converged"],
+              help="Stop when the eval loss improves by less than --converge-threshold over --converge-window "
+                   "steps (at most --steps).")
+@click.option("--converge-window", type=int, default=DEFAULTS["converge_window"],
+              help=f"Steps the --until-converged rule looks back [default: "
+                   f"{convergence.DEFAULT_WINDOW_EVALS} x --eval-every].")
+@click.option("--converge-threshold", type=float, default=DEFAULTS["converge_threshold"], show_default=True,
+              help="Smallest relative improvement of the best eval loss over the window (0.01 = 1 %).")
 def command(data_dir, model_dir, configs, gin_params, steps, batch_size, learning_rate, save_every,
-            eval_every, strategy, mixed_precision, xla, seed):
+            eval_every, strategy, mixed_precision, xla, seed, init, minutes, until_converged, converge_window,
+            converge_threshold):
     """Train a DDSP timbre-transfer model on a dataset made by ddsp-prepare.
 
     Writes into MODEL_DIR: operative_config.gin, recipe.json (the --config and --gin-param used),
-    a copy of the dataset's description, checkpoints/ (resumed automatically), logs/ (TensorBoard), eval.json
-    and plots/.
+    a copy of the dataset's description, checkpoints/ (resumed automatically; the best-eval one is kept),
+    logs/ (TensorBoard), eval.json (with the DDSP paper's metrics and the best step), samples/step-N.wav
+    (reference, then resynthesis, at each evaluation) and plots/.
     """
     figures = train(data_dir=data_dir, model_dir=model_dir, configs=configs or None, gin_params=gin_params,
                     steps=steps, batch_size=batch_size, learning_rate=learning_rate, save_every=save_every,
-                    eval_every=eval_every, strategy=strategy, mixed_precision=mixed_precision, xla=xla, seed=seed)
-    click.echo(f"Done: step {figures['step']}, eval spectral loss {figures.get('spectral_loss', figures['loss']):.4f}; "
-               f"model in {model_dir}")
+                    eval_every=eval_every, strategy=strategy, mixed_precision=mixed_precision, xla=xla, seed=seed,
+                    init=init, minutes=minutes, until_converged=until_converged, converge_window=converge_window,
+                    converge_threshold=converge_threshold)
+    best = figures.get("best")
+    best_note = f" (best: step {best['step']}, {best['loss']:.4f})" if best and best["step"] != figures["step"] else ""
+    click.echo(f"Done: step {figures['step']}, eval spectral loss {figures.get('spectral_loss', figures['loss']):.4f}"
+               f"{best_note}; model in {model_dir}")
 
 
 def main() -> None:

@@ -114,3 +114,26 @@ def test_load_model_refuses_a_folder_without_a_model(tmp_path):
         checkpoints.load_model(tmp_path / "nothing")
     with pytest.raises(UserError, match="operative_config.gin is missing"):
         checkpoints.load_model(tmp_path)
+
+
+def test_the_rotation_keeps_the_protected_best_checkpoint(tmp_path):
+    model, optimizer, step = small_state()
+    manager = checkpoints.CheckpointManager(tmp_path, keep=2, model=model, optimizer=optimizer, step=step)
+    for _ in range(5):
+        train_one(model, optimizer, step)
+        manager.save(int(step.numpy()))
+        if int(step.numpy()) == 2:
+            manager.protected = {2}
+    assert [s for s, _ in checkpoints.list_checkpoints(tmp_path)] == [2, 4, 5]
+
+
+def test_best_step_is_the_recorded_best_while_its_checkpoint_exists(tmp_path):
+    import json
+
+    (tmp_path / "checkpoints" / "ckpt-00000004").mkdir(parents=True)
+    (tmp_path / "checkpoints" / "ckpt-00000004" / "ckpt.index").write_bytes(b"")
+    assert checkpoints.best_step(tmp_path) is None  # no eval.json
+    (tmp_path / "eval.json").write_text(json.dumps({"step": 6, "best": {"step": 4, "loss": 1.0}}))
+    assert checkpoints.best_step(tmp_path) == 4
+    (tmp_path / "eval.json").write_text(json.dumps({"step": 6, "best": {"step": 3, "loss": 1.0}}))
+    assert checkpoints.best_step(tmp_path) is None  # its checkpoint is gone

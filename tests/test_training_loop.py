@@ -78,3 +78,18 @@ def test_ctrl_c_saves_the_step_it_holds_and_resumes_from_it(prepared_dataset, tm
     assert f"Resuming from the checkpoint of step {saved} " in second.stderr
     assert [s for s, _ in checkpoints.list_checkpoints(model_dir)][-1] == saved + 1
     assert saved_state(model_dir, saved + 1) == (saved + 1, saved + 1)
+
+
+def test_the_estimate_and_the_budget_rule():
+    assert loop.estimate_line(steps=30000, seconds_per_step=1.4) == \
+        "30000 steps ≈ 11 h 40 min at 1.40 s/step on this machine"
+    assert loop.estimate_line(steps=1000, seconds_per_step=0.5, budget_s=60.0).endswith(
+        "; the --minutes budget stops it after about 120 steps")
+    assert loop.next_step_seconds([]) == 0.0
+    assert loop.next_step_seconds([9.0]) == 9.0
+    assert loop.mean_step_seconds([9.0, 1.0, 2.0]) == 1.5  # the tracing first step left out
+    assert loop.next_step_seconds([9.0, 1.0, 3.0, 2.0]) == 3.0  # the slowest recent one
+    assert loop.next_step_seconds([9.0] + [5.0] + [1.0] * 5) == 1.0  # of the last 5 only
+    assert not loop.over_budget(elapsed=58.0, next_step=1.5, budget_s=60.0)
+    assert loop.over_budget(elapsed=58.6, next_step=1.5, budget_s=60.0)
+    assert not loop.over_budget(elapsed=1e9, next_step=1.0, budget_s=None)

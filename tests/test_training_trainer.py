@@ -6,15 +6,13 @@ import json
 import os
 import pathlib
 import shutil
-import subprocess
-import sys
 
 import pytest
+from train_support import run_main
 
 from ddsp_train.errors import UserError
 from ddsp_train.training import checkpoints, trainer
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
 BAD_BUILD = "RnnFcDecoder.rnn_channels = 'abc'"  # parses, but no decoder can be built with it
 
 
@@ -41,14 +39,6 @@ def copy_of(trained, tmp_path):
     target = tmp_path / "model"
     shutil.copytree(trained, target)
     return target
-
-
-def run_main(*args):
-    child = ("import sys; sys.argv = ['ddsp-train'] + sys.argv[1:]\nfrom ddsp_train import train\n"
-             "try:\n    train.main()\nexcept SystemExit as e:\n    code = e.code\nelse:\n    code = 0\n"
-             "print('TF' if 'tensorflow' in sys.modules else 'NO_TF', file=sys.stderr)\nsys.exit(code)\n")
-    return subprocess.run([sys.executable, "-c", child, *map(str, args)], capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=300)
 
 
 def test_a_run_with_nothing_to_do_writes_nothing(trained, prepared_dataset, tmp_path):

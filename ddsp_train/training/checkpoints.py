@@ -5,7 +5,8 @@ and ``ckpt.data-*``) of the model, the optimizer (moments, iteration count) and 
 Each checkpoint is written into a temporary folder and renamed into place in one step, so a
 checkpoint folder either exists complete or not at all; the last ``keep`` are kept. Restoring
 tries the newest first and falls back to older ones when a file is unreadable (a truncated or
-corrupted write), saying so.
+corrupted write), saying so. The steps in ``protected`` (the best-eval checkpoint) are never
+deleted by the rotation; :func:`best_step` says which one that is.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from ddsp_train import dataset_info as dataset_info_lib
 from ddsp_train.dataset_info import DatasetInfo
 from ddsp_train.errors import UserError
 from ddsp_train.training.model_dir import (  # noqa: F401  (the layout, re-exported)
-    CHECKPOINTS, OPERATIVE_CONFIG, checkpoint_dir, list_checkpoints)
+    CHECKPOINTS, OPERATIVE_CONFIG, best_step, checkpoint_dir, list_checkpoints)
 
 PREFIX = "ckpt"
 
@@ -45,6 +46,8 @@ class CheckpointManager:
         self.read_dir = pathlib.Path(read_dir) if read_dir is not None else self.model_dir
         self.keep = keep
         self.say = say
+        #: Steps whose checkpoints the rotation keeps besides the last ``keep`` (the best eval).
+        self.protected: set[int] = set()
         if "model" in objects:
             # Keras 3 layers do not expose layers held in lists (input stacks, the processors) as
             # checkpoint dependencies, so a model-only restore would miss their weights. The
@@ -53,12 +56,14 @@ class CheckpointManager:
         self.checkpoint = tf.train.Checkpoint(**objects)
 
     def save(self, step: int) -> pathlib.Path:
-        """Write the checkpoint of ``step`` atomically and delete all but the last ``keep``."""
+        """Write the checkpoint of ``step`` atomically and delete all but the last ``keep`` and the
+        ``protected`` ones."""
         target = checkpoint_dir(self.model_dir) / f"{PREFIX}-{step:08d}"
         with atomic_directory(target) as tmp:
             self.checkpoint.write(str(tmp / PREFIX))
-        for _, old in list_checkpoints(self.model_dir)[: -self.keep]:
-            shutil.rmtree(old, ignore_errors=True)
+        for old_step, old in list_checkpoints(self.model_dir)[: -self.keep]:
+            if old_step not in self.protected:
+                shutil.rmtree(old, ignore_errors=True)
         return target
 
     def restore(self, *, step: int | None = None) -> int | None:

@@ -10,7 +10,9 @@ For each eval example the model resynthesises the audio from its features; then
   as 1200 cents); the median and the share of frames below 50 cents;
 - ``power_error_db``: mean ``|power_db(resynth) - power_db(input)|`` with the plugin's power
   (:func:`ddsp_train.features.compute_power_db`) over frames where the input is above
-  ``audible_db``; ``loudness_error_db`` the same for A-weighted loudness when the data has it.
+  ``audible_db``; ``loudness_error_db`` the same for A-weighted loudness when the data has it;
+- ``f0_l1_midi``, ``f0_outlier_ratio``, ``loudness_l1_db``: the DDSP paper's figures, with ddsp's
+  definitions (:mod:`ddsp_train.training.paper_metrics`), on the same tracking.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import tensorflow as tf
 
 from ddsp_train import features as feature_lib
 from ddsp_train import pitch
+from ddsp_train.training import paper_metrics
 
 MISSING_F0_CENTS = 1200.0
 #: The dataset features the figures compare with (besides what the model reads).
@@ -78,6 +81,7 @@ def evaluate(
     tracker = pitch.get_tracker(f0_method)
     forward = _forward_function(model)
     losses, cents, power_errors, loudness_errors = [], [], [], []
+    paper_f0, paper_loudness = [], []
     reference = resynthesis = None
     for batch in batches:
         total, terms, audio_synth = forward(batch)
@@ -92,14 +96,21 @@ def evaluate(
             f0_out, _ = tracker.track(synth, sample_rate=sample_rate, frame_rate=frame_rate)
             f0_out = pitch.fit_length(f0_out, len(f0_in))
             cents.extend(f0_cents_error(f0_out[voiced], f0_in[voiced]))
+            confidence = np.asarray(batch["f0_confidence"][i]).reshape(-1)
+            paper_f0.append(paper_metrics.f0_l1_midi(f0_ref=f0_in, f0_resynth=f0_out, confidence=confidence,
+                                                     threshold=voiced_threshold))
+            l_out = feature_lib.compute_loudness_db(synth, sample_rate=sample_rate, frame_rate=frame_rate)
+            l_in = (np.asarray(batch["loudness_db"][i]).reshape(-1) if "loudness_db" in batch else
+                    feature_lib.compute_loudness_db(np.asarray(batch["audio"][i]).reshape(-1),
+                                                    sample_rate=sample_rate, frame_rate=frame_rate))
+            l_out = pitch.fit_length(l_out, len(l_in))
+            paper_loudness.append(paper_metrics.loudness_l1_db(loudness_ref=l_in, loudness_resynth=l_out))
             if "power_db" in batch:
                 p_in = np.asarray(batch["power_db"][i]).reshape(-1)
                 p_out = feature_lib.compute_power_db(synth, sample_rate=sample_rate, frame_rate=frame_rate)
                 power_errors.extend(_level_error(pitch.fit_length(p_out, len(p_in)), p_in, audible_db))
             if "loudness_db" in batch:
-                l_in = np.asarray(batch["loudness_db"][i]).reshape(-1)
-                l_out = feature_lib.compute_loudness_db(synth, sample_rate=sample_rate, frame_rate=frame_rate)
-                loudness_errors.extend(_level_error(pitch.fit_length(l_out, len(l_in)), l_in, audible_db))
+                loudness_errors.extend(_level_error(l_out, l_in, audible_db))
     if reference is None:
         raise ValueError("evaluate() got no examples")
     metrics: dict[str, Any] = {k: float(np.mean([x[k] for x in losses])) for k in losses[0]}
@@ -111,6 +122,7 @@ def evaluate(
     metrics["power_error_db"] = float(np.mean(power_errors)) if power_errors else float("nan")
     if loudness_errors:
         metrics["loudness_error_db"] = float(np.mean(loudness_errors))
+    metrics.update(paper_metrics.summarise(f0_l1=paper_f0, loudness_l1=paper_loudness).as_dict())
     return Evaluation(metrics=metrics, reference=reference, resynthesis=resynthesis)
 
 

@@ -62,6 +62,16 @@ def latest_step(model_dir: str | os.PathLike) -> int | None:
     return found[-1][0] if found else None
 
 
+def best_step(model_dir: str | os.PathLike) -> int | None:
+    """The step of the best-eval checkpoint (``eval.json``'s ``best``, the lowest eval loss), None
+    when none is recorded or its checkpoint is gone. ddsp-export takes it by default."""
+    best = (read_eval(model_dir) or {}).get("best")
+    step = best.get("step") if isinstance(best, dict) else None
+    if not isinstance(step, int) or isinstance(step, bool):
+        return None
+    return step if any(s == step for s, _ in list_checkpoints(model_dir)) else None
+
+
 def read_eval(model_dir: str | os.PathLike) -> dict | None:
     """``eval.json`` of ``model_dir`` (None if missing or unreadable)."""
     try:
@@ -105,10 +115,11 @@ def write_recipe(model_dir: str | os.PathLike, recipe: Recipe) -> None:
 
 
 def choose_recipe(model_dir: pathlib.Path, *, configs: Sequence[str] | None, gin_params: Sequence[str],
-                  default: Sequence[str]) -> Recipe:
+                  default: Sequence[str], default_gin_params: Sequence[str] = ()) -> Recipe:
     """The recipe of this run: the given ``configs`` (normalised names/paths) or, when none are
     given, the folder's recorded ones, else ``default``; the given ``gin_params``, else the
-    recorded ones. A folder with checkpoints refuses other configs than it was trained with."""
+    recorded ones, else ``default_gin_params`` when the configs are the default ones. A folder with
+    checkpoints refuses other configs than it was trained with."""
     recorded = read_recipe(model_dir)
     if not configs:
         chosen = recorded.configs if recorded else tuple(default)
@@ -117,7 +128,8 @@ def choose_recipe(model_dir: pathlib.Path, *, configs: Sequence[str] | None, gin
         if recorded and recorded.configs != chosen and list_checkpoints(model_dir):
             raise UserError(f"--model-dir {model_dir} was trained with {recorded.config_flags()}; resume with "
                             f"{recorded.config_flags()} (or no --config) or use a new --model-dir", exit_code=2)
-    params = tuple(gin_params) if gin_params else (recorded.gin_params if recorded else ())
+    fallback = tuple(default_gin_params) if chosen == tuple(default) else ()
+    params = tuple(gin_params) if gin_params else (recorded.gin_params if recorded else fallback)
     return Recipe(configs=chosen, gin_params=params)
 
 

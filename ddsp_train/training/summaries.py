@@ -4,6 +4,8 @@
 ``steps_per_sec``, ``skipped_steps``. ``logs/eval``: the evaluation figures, the audio of an eval
 example and its resynthesis, and their spectrogram image. ``logs/train_history.jsonl``: one JSON
 object per logged training step (``step``, ``loss``, ...), appended as training goes.
+``samples/step-N.wav``: the same eval example as a wav to listen to, the reference, then half a
+second of silence, then the resynthesis.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ import numpy as np
 import tensorflow as tf
 
 LOGS = "logs"
+SAMPLES = "samples"
+SAMPLE_GAP_SECONDS = 0.5
 HISTORY = "train_history.jsonl"
 
 
@@ -44,9 +48,8 @@ class Summaries:
             for name, value in metrics.items():
                 if isinstance(value, (int, float)) and math.isfinite(value):
                     tf.summary.scalar(name, value)
-            pair = np.stack([np.ravel(reference), np.ravel(resynthesis)]).astype(np.float32)
-            peak = max(float(np.max(np.abs(pair))), 1e-6)
-            tf.summary.audio("reference_vs_resynthesis", (pair / max(peak, 1.0))[..., np.newaxis],
+            pair = listening_pair(reference=reference, resynthesis=resynthesis)
+            tf.summary.audio("reference_vs_resynthesis", pair[..., np.newaxis],
                              sample_rate=sample_rate, max_outputs=2, step=step,
                              description="first: the eval example, second: the model's resynthesis")
             tf.summary.image("spectrograms", tf.image.decode_png(spectrogram_png)[tf.newaxis], step=step)
@@ -58,6 +61,29 @@ class Summaries:
     def history(self) -> list[dict]:
         """The logged training records, one per step (a re-logged step keeps its latest record)."""
         return read_history(self.logs / HISTORY)
+
+
+def listening_pair(*, reference: np.ndarray, resynthesis: np.ndarray) -> np.ndarray:
+    """``[reference, resynthesis]`` as float32 rows, both divided by ``max(peak, 1)`` (no clipping,
+    and their levels stay comparable)."""
+    pair = np.stack([np.ravel(reference), np.ravel(resynthesis)]).astype(np.float32)
+    return pair / max(float(np.max(np.abs(pair))), 1.0)
+
+
+def write_sample(model_dir: str | pathlib.Path, step: int, *, reference: np.ndarray, resynthesis: np.ndarray,
+                 sample_rate: int) -> pathlib.Path:
+    """Write ``MODEL_DIR/samples/step-N.wav`` (16-bit): reference, a gap, resynthesis."""
+    import soundfile as sf
+
+    from ddsp_train.atomic import atomic_path
+
+    ref, out = listening_pair(reference=reference, resynthesis=resynthesis)
+    audio = np.concatenate([ref, np.zeros(int(SAMPLE_GAP_SECONDS * sample_rate), np.float32), out])
+    path = pathlib.Path(model_dir) / SAMPLES / f"step-{int(step)}.wav"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        sf.write(str(tmp), audio, int(sample_rate), subtype="PCM_16", format="WAV")
+    return path
 
 
 def read_history(path: pathlib.Path) -> list[dict]:

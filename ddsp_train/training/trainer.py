@@ -8,7 +8,11 @@
    the newest checkpoint is restored; only then is MODEL_DIR written (the dataset's description,
    the recipe, the operative config), so a failed start leaves an existing folder as it was and
    removes a folder it created (:func:`ddsp_train.training.model_dir.cleanup_on_failure`).
-4. The loop (:mod:`ddsp_train.training.loop`) trains to ``steps``.
+4. A new model starts from ``init``'s weights when given (:mod:`ddsp_train.training.warm_start`;
+   a resume ignores it: the checkpoint holds the weights).
+5. The loop (:mod:`ddsp_train.training.loop`) trains to ``steps``, or stops earlier at the
+   ``minutes`` budget or, with ``until_converged``, when the eval loss has plateaued
+   (:mod:`ddsp_train.training.convergence`); it saves and evaluates the step it stops at.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from typing import Sequence
 
 from ddsp_train import console
 from ddsp_train.errors import UserError
-from ddsp_train.training import model_dir as model_dir_lib, request as request_lib
+from ddsp_train.training import convergence, model_dir as model_dir_lib, request as request_lib
 
 #: The recipe of a new model folder when no ``--config`` is given.
 DEFAULT_CONFIGS = ("vst",)
@@ -38,6 +42,11 @@ def train(
     mixed_precision: bool = False,
     xla: bool | None = None,
     seed: int | None = None,
+    init: str | None = None,
+    minutes: float | None = None,
+    until_converged: bool = False,
+    converge_window: int | None = None,
+    converge_threshold: float = convergence.DEFAULT_THRESHOLD,
     say: console.Say = console.stderr,
 ) -> dict:
     """Train (or resume training) a model on the prepared dataset ``data_dir`` into ``model_dir``.
@@ -45,33 +54,43 @@ def train(
     ``configs`` are packaged recipe names or .gin files; None (or empty) means the recipe
     recorded in ``model_dir``, else :data:`DEFAULT_CONFIGS`. ``seed`` seeds the weight
     initialisation, the example shuffling and the synths' noise (``keras.utils.set_random_seed``)
-    so that a run can be repeated; ``None`` leaves them random. Notes and progress go to ``say``.
+    so that a run can be repeated; ``None`` leaves them random. ``init`` is ``"base"`` (the
+    packaged base of the recipe) or a model folder to start a new model from. ``minutes`` is a
+    wall-clock budget for the training loop (with ``steps``: whichever comes first);
+    ``until_converged`` stops when the eval loss improved by less than ``converge_threshold``
+    (a fraction) over ``converge_window`` steps (default: ``DEFAULT_WINDOW_EVALS * eval_every``).
+    Notes and progress go to ``say``.
     Returns the latest evaluation (also in ``MODEL_DIR/eval.json``). See the module docstring.
     """
     request = request_lib.check(data_dir=data_dir, model_dir=model_dir, configs=configs, gin_params=gin_params,
                                 default_configs=DEFAULT_CONFIGS, steps=steps, batch_size=batch_size,
                                 save_every=save_every, eval_every=eval_every, learning_rate=learning_rate,
-                                seed=seed, strategy=strategy)
+                                seed=seed, strategy=strategy, init=init, minutes=minutes,
+                                converge_window=converge_window, converge_threshold=converge_threshold)
     if request.latest_step is not None and request.latest_step >= steps:
         figures = model_dir_lib.read_eval(request.model_dir)
         if figures is not None:
             say(f"Already trained to step {request.latest_step} (--steps {steps}); nothing to do.")
             return figures
+    from ddsp_train.training.loop import Stop
+
+    window = (converge_window or convergence.DEFAULT_WINDOW_EVALS * eval_every) if until_converged else None
+    stop = Stop(budget_s=None if minutes is None else 60.0 * minutes, window=window, threshold=converge_threshold)
     with model_dir_lib.cleanup_on_failure(request.created, request.model_dir):
         return _train(request, steps=steps, batch_size=batch_size, learning_rate=learning_rate,
                       save_every=save_every, eval_every=eval_every, strategy=strategy,
-                      mixed_precision=mixed_precision, xla=xla, seed=seed, say=say)
+                      mixed_precision=mixed_precision, xla=xla, seed=seed, stop=stop, say=say)
 
 
 def _train(request: request_lib.Request, *, steps: int, batch_size: int, learning_rate: float | None,
            save_every: int, eval_every: int, strategy: str, mixed_precision: bool, xla: bool | None,
-           seed: int | None, say: console.Say) -> dict:
+           seed: int | None, stop, say: console.Say) -> dict:
     """Steps 3 and 4 of the module docstring, on a checked request."""
     import keras
     import tensorflow as tf
 
     from ddsp_train.training import checkpoints, data_checks, gin_config, optimizer as optimizer_lib
-    from ddsp_train.training import strategy as strategy_lib
+    from ddsp_train.training import strategy as strategy_lib, warm_start
     from ddsp_train.training.loop import Run
     from ddsp_train.training.step import Trainer
     from ddsp_train.training.summaries import Summaries
@@ -113,7 +132,13 @@ def _train(request: request_lib.Request, *, steps: int, batch_size: int, learnin
     manager = checkpoints.CheckpointManager(model_dir, keep=settings["checkpoints_to_keep"], read_dir=chief_dir,
                                             say=say, model=model, optimizer=trainer.optimizer, step=trainer.step)
     restored = manager.restore()
-    start_step = int(trainer.step.numpy())
+    manager.protected = {s for s in [model_dir_lib.best_step(chief_dir)] if s is not None}
+    if request.init is not None:
+        if restored is None:
+            warm_start.load_into(model, request.init, say=say)
+        else:
+            say(f"--init {request.init.label} is not used: resuming {chief_dir} from its own checkpoint.")
+    start_step = int(trainer.step.numpy())  # (a warm start leaves it at 0)
     strategy_lib.check_same_start(placement, step=start_step, model_dir=chief_dir)
     # Everything is checked and restored: only now is MODEL_DIR written.
     model_dir_lib.prepare(model_dir, info=info, data_dir=data_dir, recipe=request.recipe)
@@ -140,5 +165,16 @@ def _train(request: request_lib.Request, *, steps: int, batch_size: int, learnin
         say(f"Already trained to step {start_step} (--steps {steps}); nothing to do.")
         return latest if latest is not None and latest["step"] >= start_step else run.evaluate(start_step)
     with strategy_lib.cluster_failures(placement, model_dir=chief_dir):
-        run.loop(iterator, start_step=start_step, steps=steps, save_every=save_every, eval_every=eval_every)
+        reason = run.loop(iterator, start_step=start_step, steps=steps, save_every=save_every,
+                          eval_every=eval_every, stop=stop)
+    if reason == "budget":
+        say(f"Stopped at the --minutes budget ({console.format_duration(stop.budget_s)}) at step "
+            f"{run.latest_eval['step']}; run again with a larger budget to go on.")
+    elif reason == "converged":
+        say(f"Converged at step {run.latest_eval['step']}: the eval loss improved by less than "
+            f"{100 * stop.threshold:g} % over the last {stop.window} steps.")
+    best = run.latest_eval.get("best")
+    if best and best["step"] != run.latest_eval["step"]:
+        say(f"The best eval loss ({best['loss']:.4f}) is at step {best['step']}: its checkpoint is kept, and "
+            "ddsp-export takes it by default.")
     return run.latest_eval
