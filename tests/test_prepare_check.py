@@ -1,0 +1,87 @@
+"""The data check wired into ddsp-prepare: report.html, dataset.json's "check", the summary's
+verdicts, and ``ddsp-prepare --check-only``."""
+import json
+import os
+import pathlib
+
+import pytest
+import soundfile as sf
+
+import reports_support
+from prepare_support import run_cli
+
+from ddsp_train import dataset_info
+from ddsp_train.data import summary as summary_lib
+from ddsp_train.reports.checks import ITEMS
+
+
+def test_prepared_dataset_carries_the_data_check(prepared_dataset):
+    folder = pathlib.Path(prepared_dataset)
+    raw = json.loads((folder / dataset_info.FILENAME).read_text())
+    used = [f for f in raw["files"] if f["status"] == "used"]
+    assert len(used) == 3 and all(set(f["check"]["verdicts"]) == set(ITEMS) for f in used)
+    # Three 12 s bowed phrases: one note at a time, dry, unclipped, but far too short to train well.
+    assert set(raw["check"]["verdicts"]) == set(ITEMS) and raw["check"]["files"] == 3
+    assert raw["check"]["verdicts"]["length"]["level"] == "fix" and raw["check"]["overall"] == "fix"
+    assert raw["check"]["verdicts"]["monophony"]["level"] == "good"
+    assert 30 < raw["check"]["seconds"] < 40  # 3 x 12 s
+    page = (folder / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "Fix this first" in page
+    assert all(os.path.basename(f["path"]) in page for f in used)
+    # The summary ends with the verdicts read back from dataset.json, and what to do.
+    lines = summary_lib.summary_lines(dataset_info.DatasetInfo.read(folder), output=str(folder))
+    assert lines[-1] == "  verdict: fix this first"
+    assert any(line.split() == ["good", "One", "note", "at", "a", "time:", "All", "files:", "one", "note", "at",
+                                "a", "time"] for line in lines)
+    length = next(i for i, line in enumerate(lines) if "Length:" in line)
+    assert lines[length].split()[:3] == ["fix", "this", "first"] and "-> Record more" in lines[length + 1]
+
+
+@pytest.fixture(scope="module")
+def takes(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("takes")
+    sf.write(folder / "chord.wav", 0.4 * reports_support.chord(), reports_support.SAMPLE_RATE)
+    sf.write(folder / "clean.wav", reports_support.clean(), reports_support.SAMPLE_RATE)
+    return folder
+
+
+def listing(*folders):
+    return {str(p): p.stat().st_mtime_ns for f in folders for p in pathlib.Path(f).rglob("*")}
+
+
+def test_check_only_flags_the_chord_only_and_writes_nothing(takes, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    before = listing(takes, tmp_path)
+    assert run_cli([takes, "--check-only", "--f0-method", "yin", "-q"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert listing(takes, tmp_path) == before
+    chord, clean = (next(line for line in out if f"{name}.wav:" in line) for name in ("chord", "clean"))
+    assert chord.split()[:3] == ["fix", "this", "first"] and "chords / several notes" in chord
+    assert clean.split()[0] == "good" and "nothing to fix" in clean
+    monophony = next(line for line in out if "One note at a time:" in line)
+    assert "chord.wav" in monophony and "clean.wav" not in monophony and monophony.split()[0] == "fix"
+    assert out[-1] == "  verdict: fix this first"
+
+
+def test_check_only_with_output_writes_only_the_page(takes, tmp_path, capsys):
+    out_dir = tmp_path / "check"
+    assert run_cli([takes / "clean.wav", "--check-only", "--output", out_dir, "--f0-method", "yin", "-q"]) == 0
+    assert sorted(p.name for p in out_dir.iterdir()) == ["report.html"]
+    page = (out_dir / "report.html").read_text()
+    assert "clean.wav" in page and "chord.wav" not in page and "data:audio/wav;base64," in page
+    assert f"details: {out_dir / 'report.html'}" in capsys.readouterr().out
+    # Again: the page exists, so --overwrite is needed; refused before any work, nothing changed.
+    before = listing(out_dir)
+    assert run_cli([takes / "clean.wav", "--check-only", "--output", out_dir, "-q"]) == 2
+    assert "exists; pass --overwrite" in capsys.readouterr().err and listing(out_dir) == before
+
+
+def test_check_only_refuses_an_output_inside_an_input(takes, capsys):
+    assert run_cli([takes, "--check-only", "--output", takes / "report", "-q"]) == 2
+    assert capsys.readouterr().err.startswith("Error: --output")
+    assert not (takes / "report").exists()
+
+
+def test_prepare_without_output_or_check_only_is_a_usage_error(takes, capsys):
+    assert run_cli([takes]) == 2
+    assert "--check-only" in capsys.readouterr().err
