@@ -37,6 +37,25 @@ def test_prepared_dataset_carries_the_data_check(prepared_dataset):
     assert lines[length].split()[:3] == ["fix", "this", "first"] and "-> Record more" in lines[length + 1]
 
 
+def test_the_check_reuses_the_jobs_features_and_agrees_with_tracking_again(prepared_dataset):
+    """dataset.json's check comes from the job's own f0/confidence/power (no second tracking);
+    checked again from disk with the same tracker (yin) it gives the same figures."""
+    from ddsp_train.reports import files
+
+    info = dataset_info.DatasetInfo.read(prepared_dataset)
+    again, _ = files.check_dataset(info, say=lambda line: None)
+    stored = {f["path"]: f["check"] for f in info.files if f["status"] == "used"}
+    assert sorted(stored) == sorted(c.path for c in again)
+    for c in again:
+        s = stored[c.path]
+        assert abs(s["seconds"] - c.seconds) < 0.05
+        assert abs(s["usable_seconds"] - c.usable_seconds) <= 0.1 * c.usable_seconds + 0.1
+        assert abs(s["low_midi"] - c.low_midi) <= 0.5 and abs(s["high_midi"] - c.high_midi) <= 0.5
+        assert abs(s["level_db"]["q50"] - c.level_db[1]) <= 0.5
+        assert s["voiced_share"] == pytest.approx(c.voiced_share, abs=0.03)
+        assert s["verdicts"] == c.levels()
+
+
 @pytest.fixture(scope="module")
 def takes(tmp_path_factory):
     folder = tmp_path_factory.mktemp("takes")
@@ -85,3 +104,12 @@ def test_check_only_refuses_an_output_inside_an_input(takes, capsys):
 def test_prepare_without_output_or_check_only_is_a_usage_error(takes, capsys):
     assert run_cli([takes]) == 2
     assert "--check-only" in capsys.readouterr().err
+
+
+def test_check_only_refuses_nsynth_notes(tmp_path, capsys):
+    from ddsp_support import write_nsynth
+
+    path = tmp_path / "nsynth-valid.tfrecord"
+    write_nsynth(path)
+    assert run_cli([path, "--check-only", "--output", tmp_path / "page"]) == 2
+    assert "--check-only checks recordings" in capsys.readouterr().err and not (tmp_path / "page").exists()

@@ -210,8 +210,8 @@ def prepare_dataset(
     note = split_lib.amount_note(total_secs, minimum_secs=MIN_AUDIO_SECS)
     if note:
         say(note)
-    for r in records:
-        r.pop("_info")
+    infos = {i: r.pop("_info") for i, r in enumerate(records)}
+    infos = {i: a for i, a in infos.items() if records[i]["status"] == "used"}
     say(f"Preparing {total_secs / 60:.1f} min of audio from {len(used)} file(s) with f0 method "
         f"{config.f0_method!r} ({len(items)} work items)...")
     target = str(paths.resolved(output))  # through a symlink: replace the folder it names, keep the link
@@ -227,7 +227,8 @@ def prepare_dataset(
         from ddsp_train.data import report
 
         report.write_report(staging, info.to_dict())
-        info = write_data_check(staging, info, title=os.path.basename(target), say=say)
+        checks, excerpts = check_prepared(records, infos, frames, config=config, say=say)
+        info = write_data_check(staging, info, checks=checks, excerpts=excerpts, title=os.path.basename(target))
         info.write(staging)
         staging_lib.discard(os.path.join(staging, "_progress"))
         staging_lib.commit(staging, target)
@@ -238,16 +239,44 @@ def prepare_dataset(
     return info.to_dict()
 
 
-def write_data_check(folder: str, info: dataset_info.DatasetInfo, *, title: str,
-                     say: console.Say) -> dataset_info.DatasetInfo:
-    """Run the data check on the recordings ``info`` uses (:func:`ddsp_train.reports.files.check_dataset`:
-    decoded again, f0 by the dataset's tracker), write ``folder/report.html`` and return ``info``
-    with the check's numbers attached (:func:`ddsp_train.reports.verdicts.attach_checks`)."""
-    from ddsp_train.reports import dataset_page, files as report_files, verdicts
+def check_prepared(records: list[dict], infos: dict, frame_records: list[bytes], *, config: Config,
+                   say: console.Say) -> tuple[list, list]:
+    """``(checks, excerpts)`` of the data check (:mod:`ddsp_train.reports`) of the used recordings
+    (``infos``: ``{file index: AudioInfo}``): their audio decoded again, at the dataset's rate and
+    natively (clipping, DC), and the f0, confidence and power the job computed (no second tracking)."""
+    import numpy as np
 
-    checks, excerpts = report_files.check_dataset(info, say=say)
-    if not checks:
-        return info
+    from ddsp_train import audio as audio_lib
+    from ddsp_train.pitch import tracker_voiced_threshold
+    from ddsp_train.reports import files as report_files
+
+    frames = summary_lib.file_frames(frame_records)
+    threshold = tracker_voiced_threshold(config.f0_method)
+    checks, excerpts = [], []
+    progress = console.Progress(label="Checking the recordings", total=len(infos), unit="files",
+                                enabled=say is not console.silent, stream=_stream(say), every=beam_job.PROGRESS_EVERY)
+    for n, (i, info) in enumerate(sorted(infos.items())):
+        audio = audio_lib.read_resampled(info, sample_rate=config.sample_rate, start=0,
+                                         stop=plan.output_samples(info, config=config))
+        native = np.concatenate(list(audio_lib.iter_chunks(info)) or [np.zeros(0, np.float32)])
+        f = frames[i]
+        check, excerpt = report_files.check_tracked(
+            audio, sample_rate=config.sample_rate, frame_rate=config.frame_rate, f0_hz=f["f0_hz"],
+            f0_confidence=f["f0_confidence"], power_db=f["power_db"], voiced_threshold=threshold,
+            path=records[i]["path"], native_audio=native)
+        checks.append(check)
+        excerpts.append(excerpt)
+        progress.update(n + 1)
+    progress.close(len(infos))
+    return checks, excerpts
+
+
+def write_data_check(folder: str, info: dataset_info.DatasetInfo, *, checks: list, excerpts: list,
+                     title: str) -> dataset_info.DatasetInfo:
+    """Write ``folder/report.html`` and return ``info`` with the check's numbers attached
+    (:func:`ddsp_train.reports.verdicts.attach_checks`: what goes into dataset.json)."""
+    from ddsp_train.reports import dataset_page, verdicts
+
     info = verdicts.attach_checks(info, checks)
     dataset_page.write_dataset_report(folder, checks=checks, excerpts=excerpts, info=info, title=title)
     return info
@@ -273,6 +302,9 @@ def check_recordings(
 
     if not inputs:
         raise UserError("give at least one INPUT (audio file, folder or glob pattern)", exit_code=2)
+    if nsynth.split_inputs(inputs)[0]:
+        raise UserError("--check-only checks recordings; NSynth TFRecord INPUTs hold labelled notes, nothing to "
+                        "check: drop --check-only to prepare them", exit_code=2)
     files = inputs_lib.expand_inputs(inputs)
     page = None
     if output is not None:

@@ -44,17 +44,30 @@ def check_complete(written: dict[str, int], *, expected: dict[str, int], frame_p
             "output was left untouched. The default DirectRunner is known to work; check the runner's logs.")
 
 
-def recordings_frames(frame_records: list[bytes]) -> list[dict[str, np.ndarray]]:
-    """The frame features of each (recording, split), joined from its work items in time order."""
-    parts: dict[tuple[int, str], list[dict]] = {}
+def _joined(frame_records: list[bytes], *, by_split: bool) -> dict[tuple, dict[str, np.ndarray]]:
+    """The frame features of each recording (or ``(recording, split)``), its work items' frames
+    joined in time order."""
+    parts: dict[tuple, list[dict]] = {}
     for record in frame_records:
         frames = ex_lib.decode_example(record)
-        parts.setdefault((int(frames["file_index"][0]), frames["split"].decode()), []).append(frames)
-    recordings = []
+        key = (int(frames["file_index"][0]),) + ((frames["split"].decode(),) if by_split else ())
+        parts.setdefault(key, []).append(frames)
+    joined = {}
     for key in sorted(parts):
         chunks = sorted(parts[key], key=lambda f: float(f["start_frame"][0]))
-        recordings.append({n: np.concatenate([c[n] for c in chunks]) for n in dataset_info.FRAME_KEYS})
-    return recordings
+        joined[key] = {n: np.concatenate([c[n] for c in chunks]) for n in dataset_info.FRAME_KEYS}
+    return joined
+
+
+def recordings_frames(frame_records: list[bytes]) -> list[dict[str, np.ndarray]]:
+    """The frame features of each (recording, split), joined from its work items in time order."""
+    return list(_joined(frame_records, by_split=True).values())
+
+
+def file_frames(frame_records: list[bytes]) -> dict[int, dict[str, np.ndarray]]:
+    """``{file_index: frame features}`` of each whole recording (both splits of one cut in time):
+    frame ``k`` centred at sample ``k * hop`` of the file, as the job computed them."""
+    return {key[0]: frames for key, frames in _joined(frame_records, by_split=False).items()}
 
 
 def split_seconds(record: dict, split: str) -> float:
