@@ -113,3 +113,22 @@ def test_check_only_refuses_nsynth_notes(tmp_path, capsys):
     write_nsynth(path)
     assert run_cli([path, "--check-only", "--output", tmp_path / "page"]) == 2
     assert "--check-only checks recordings" in capsys.readouterr().err and not (tmp_path / "page").exists()
+
+
+def test_a_killed_runs_staging_folder_with_its_report_html_is_removed(tmp_path):
+    """A run killed after writing report.html into its staging folder leaves nothing of its own
+    behind: the next run removes that folder (it would be kept as someone else's otherwise)."""
+    import subprocess
+    import sys
+
+    from ddsp_train.atomic import write_json_atomic
+    from ddsp_train.data import staging
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # a pid that is gone
+    folder = staging.create(str(tmp_path / "ds"))
+    marker = json.loads(pathlib.Path(folder, staging.MARKER).read_text())
+    write_json_atomic(pathlib.Path(folder, staging.MARKER), {**marker, "pid": child.pid})
+    for name in ("report.html", "report.png", dataset_info.FILENAME):
+        pathlib.Path(folder, name).write_text("x")
+    assert staging.remove_abandoned(str(tmp_path)) == [folder] and not os.path.exists(folder)

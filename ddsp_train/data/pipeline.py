@@ -266,7 +266,8 @@ def check_prepared(records: list[dict], infos: dict, frame_records: list[bytes],
             path=records[i]["path"], native_audio=native)
         checks.append(check)
         excerpts.append(excerpt)
-        progress.update(n + 1)
+        if n + 1 < len(infos):  # the last count is close()'s line
+            progress.update(n + 1)
     progress.close(len(infos))
     return checks, excerpts
 
