@@ -132,3 +132,19 @@ def test_a_killed_runs_staging_folder_with_its_report_html_is_removed(tmp_path):
     for name in ("report.html", "report.png", dataset_info.FILENAME):
         pathlib.Path(folder, name).write_text("x")
     assert staging.remove_abandoned(str(tmp_path)) == [folder] and not os.path.exists(folder)
+
+
+def test_check_only_starts_neither_tensorflow_nor_beam(takes):
+    """What keeps --check-only quick (about 2 s on 1 minute of audio): no TensorFlow, no Beam job."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom ddsp_train.prepare import main\n"
+            f"try:\n    main([{str(takes / 'clean.wav')!r}, '--check-only', '-q', '--f0-method', 'yin'])\n"
+            "except SystemExit as e:\n    assert not e.code, e.code\n"
+            "print(sorted({'tensorflow', 'apache_beam'} & set(sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(pathlib.Path(__file__).resolve().parents[1])})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[-1] == "[]" and lines[-2] == "  verdict: fix this first"
