@@ -12,7 +12,11 @@ full model (:mod:`ddsp_train.exporting.calibration`; the learned reverb goes to
 ``NAME.tflite``, or ``NAME.tflite.rejected`` (so nothing installs it) when the check fails, and
 the export fails. A model the plugin cannot run gets no ``.tflite``: :class:`ExportRefused` names
 each mismatch, after the SavedModel has been written. ``export.json`` lists what was written
-(:mod:`ddsp_train.exporting.manifest`); stale files of an earlier export are removed.
+(:mod:`ddsp_train.exporting.manifest`); stale files of an earlier export are removed. A passed
+``NAME.tflite`` gets ``NAME.preview.wav`` beside it (the packaged melody of
+:mod:`ddsp_train.reports.melody` played through it as ``ddsp-transfer`` plays a file), and the
+export ends by refreshing ``MODEL_DIR/report.html`` (:mod:`ddsp_train.reports.model_page`; a
+failure there is one warning line, never a failed export).
 """
 from __future__ import annotations
 
