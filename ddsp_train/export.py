@@ -31,9 +31,10 @@ EXAMPLES = [
 ]
 NOTE = (f"MODEL_DIR is the --model-dir of ddsp-train. Writes into --output (default MODEL_DIR/export): NAME.tflite "
         "(the plugin's model, self-checked), NAME.reverb.wav (the learned reverb, for a convolution reverb), "
-        "NAME.saved_model/, features.tflite, NAME.selfcheck.json and export.json (the list of files it wrote: "
-        "a re-export replaces those and removes its own stale files, nothing else). --install copies NAME.tflite "
-        f"into {contract.MODEL_FOLDER}.")
+        "NAME.saved_model/, features.tflite, NAME.selfcheck.json, NAME.preview.wav (a packaged melody played "
+        "through NAME.tflite) and export.json (the list of files it wrote: a re-export replaces those and removes "
+        "its own stale files, nothing else). Then it refreshes MODEL_DIR/report.html with the self-check and the "
+        f"preview. --install copies NAME.tflite into {contract.MODEL_FOLDER}.")
 
 
 @cli.command(examples=EXAMPLES, note=NOTE)

@@ -8,7 +8,7 @@ import click
 
 from ddsp_train import cli, console, contract
 from ddsp_train.data import nsynth
-from ddsp_train.data.pipeline import prepare_dataset
+from ddsp_train.data.pipeline import check_recordings, prepare_dataset
 
 #: The library function's defaults, the only place they are declared.
 DEFAULTS = {name: p.default for name, p in inspect.signature(prepare_dataset).parameters.items()
@@ -19,18 +19,26 @@ EXAMPLES = [
     "ddsp-prepare recordings/violin/ 'takes/*.flac' --output data/violin --f0-method yin --example-secs 4",
     "ddsp-prepare recordings/violin/ --output data/violin --overwrite --workers 8",
     "ddsp-prepare takes/ --output data/violin -- --direct_running_mode=multi_threading --direct_num_workers=4",
+    "ddsp-prepare recordings/violin/ --check-only",
+    "ddsp-prepare take1.wav take2.flac --check-only --output checks/violin",
     "ddsp-prepare nsynth-train.tfrecord --output data/nsynth_strings --family string --source acoustic --pitch 48-84",
 ]
 NOTE = ("Everything after -- goes to Apache Beam's PipelineOptions (default: the DirectRunner with one process "
         "per core; threads for the network tracker; in one process under a minute of audio). Other runners need "
         "INPUT and DIR on storage their workers can reach. --output is never an INPUT or inside one, and "
-        "--overwrite replaces only a folder that ddsp-prepare wrote (it holds dataset.json).")
+        "--overwrite replaces only a folder that ddsp-prepare wrote (it holds dataset.json). --check-only judges the "
+        "recordings (one note at a time, reverb, clipping, noise, DC, pitch range, dynamics, length: good / usable / "
+        "fix this first) without preparing anything; with --output DIR it writes only DIR/report.html.")
 
 
 @cli.command(examples=EXAMPLES, note=NOTE)
 @click.argument("inputs", nargs=-1, metavar="INPUT...")
-@click.option("--output", "-o", required=True, metavar="DIR",
-              help="Dataset folder to create (new, empty, or an earlier ddsp-prepare output with --overwrite).")
+@click.option("--output", "-o", metavar="DIR",
+              help="Dataset folder to create (new, empty, or an earlier ddsp-prepare output with --overwrite); "
+                   "with --check-only, the folder for report.html (optional).")
+@click.option("--check-only", is_flag=True,
+              help="Only check the recordings and print the verdicts; write no dataset (with --output DIR: "
+                   "only DIR/report.html).")
 @click.option("--sample-rate", type=int, default=DEFAULTS["sample_rate"], show_default=True,
               help=f"Audio rate of the examples (Hz); the plugin needs {contract.SAMPLE_RATE}.")
 @click.option("--frame-rate", type=float, default=DEFAULTS["frame_rate"], show_default=True,
@@ -60,22 +68,30 @@ NOTE = ("Everything after -- goes to Apache Beam's PipelineOptions (default: the
 @click.option("--pitch", default=DEFAULTS["pitch"], metavar="LOW-HIGH",
               help="NSynth INPUT: keep notes of MIDI pitch LOW..HIGH (e.g. 48-84).")
 @click.option("--beam-arg", "beam_args", multiple=True, hidden=True)
-def command(inputs, output, sample_rate, frame_rate, example_secs, hop_secs, eval_fraction, seed, f0_method,
+def command(inputs, output, check_only, sample_rate, frame_rate, example_secs, hop_secs, eval_fraction, seed, f0_method,
             workers, shards, overwrite, strict, quiet, family, source, instrument, pitch, beam_args):
     """Prepare a training dataset from recordings of one instrument.
 
     INPUT: audio files (wav, flac, ogg, mp3, aiff, ...), folders (searched recursively for audio files) or glob
     patterns; any rate and channel count. Or NSynth TFRecord files (e.g. nsynth-train.tfrecord): their 4 s notes,
     selected with --family, --source, --instrument and --pitch, f0 from each note's pitch label. Writes DIR/train.tfrecord-*, DIR/eval.tfrecord-*,
-    DIR/dataset.json and DIR/report.png.
+    DIR/dataset.json, DIR/report.png and DIR/report.html (the data check: is this audio good for training?).
     """
+    say = console.silent if quiet else console.stderr
+    if check_only:
+        click.echo("\n".join(check_recordings(list(inputs), output=output, overwrite=overwrite,
+                                               sample_rate=sample_rate, frame_rate=frame_rate,
+                                               example_secs=example_secs, f0_method=f0_method, say=say)))
+        return
+    if output is None:
+        raise click.UsageError("give --output DIR (the dataset folder to create), or --check-only")
     try:
         info = prepare_dataset(
             list(inputs), output=output, sample_rate=sample_rate, frame_rate=frame_rate, example_secs=example_secs,
             hop_secs=hop_secs, eval_fraction=eval_fraction, seed=seed, f0_method=f0_method, workers=workers,
             shards=shards, overwrite=overwrite, strict=strict, beam_args=tuple(beam_args), family=family,
             source=source, instrument=instrument, pitch=pitch,
-            say=console.silent if quiet else console.stderr)
+            say=say)
     except KeyboardInterrupt:  # as Abort: click would print an empty line before cli.run's "Interrupted."
         raise click.Abort() from None
     click.echo(f"Wrote {info['splits']['train']['examples']} train and {info['splits']['eval']['examples']} "

@@ -216,16 +216,21 @@ def test_reexport_removes_only_its_own_stale_files(vst, tmp_path):
     out = tmp_path / "export"
     shutil.copytree(pathlib.Path(vst["tflite"]).parent, out, symlinks=True)
     assert json.loads((out / "export.json").read_text())["files"] == sorted(
-        ["features.tflite", "tinyvst.reverb.wav", "tinyvst.saved_model", "tinyvst.selfcheck.json", "tinyvst.tflite"])
+        ["features.tflite", "tinyvst.preview.wav", "tinyvst.reverb.wav", "tinyvst.saved_model",
+         "tinyvst.selfcheck.json", "tinyvst.tflite"])
     (out / "my_notes.txt").write_text("mine")
     code, stdout, stderr = run_in_process(command, vst["model_dir"], "--output", str(out), "--name", "other",
                                           "--format", "tflite", "--data", vst["dataset"])
     assert code == 0, stdout + stderr
-    assert sorted(p.name for p in out.iterdir()) == ["export.json", "my_notes.txt", "other.reverb.wav",
-                                                     "other.selfcheck.json", "other.tflite"]
-    assert "removed stale files of an earlier export: features.tflite, tinyvst.reverb.wav, tinyvst.saved_model, " \
-           "tinyvst.selfcheck.json, tinyvst.tflite" in stdout
+    assert sorted(p.name for p in out.iterdir()) == ["export.json", "my_notes.txt", "other.preview.wav",
+                                                     "other.reverb.wav", "other.selfcheck.json", "other.tflite"]
+    assert "removed stale files of an earlier export: features.tflite, tinyvst.preview.wav, tinyvst.reverb.wav, " \
+           "tinyvst.saved_model, tinyvst.selfcheck.json, tinyvst.tflite" in stdout
     assert "left alone (not written by ddsp-export): my_notes.txt" in stdout
+    # Each export refreshes MODEL_DIR/report.html: this one's self-check and its preview melody.
+    page = (pathlib.Path(vst["model_dir"]) / "report.html").read_text()
+    assert "The exported plugin model: other.tflite" in page and "Every self-check passed" in page
+    assert "Ode to Joy" in page and "time per 20 ms frame" in page and "data:audio/wav;base64," in page
 
 
 def test_help_has_copy_paste_examples_and_the_version():
@@ -236,3 +241,45 @@ def test_help_has_copy_paste_examples_and_the_version():
     assert code == 0 and all(f"\n    {example}\n" in stdout for example in EXAMPLES)
     assert "--overwrite" in stdout and "--check FILE.tflite" in stdout
     assert export_main_without_tensorflow("--version").stdout == f"ddsp-export {__version__}\n"
+
+
+def test_export_writes_the_preview_melody_played_through_the_tflite(vst, tmp_path):
+    import soundfile as sf
+
+    from ddsp_train.exporting.metadata import read_metadata
+    from ddsp_train.reports import melody
+    from ddsp_train.transfer import command as transfer_command
+
+    tflite = pathlib.Path(vst["tflite"])
+    preview = tflite.with_name("tinyvst.preview.wav")
+    assert "tinyvst.preview.wav" in json.loads((tflite.parent / "export.json").read_text())["files"]
+    audio, rate = sf.read(str(preview), dtype="float32")
+    assert rate == 16000 and audio.ndim == 1 and len(audio) == len(melody.preview_melody(sample_rate=rate))
+    level = lambda x: 10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-12)  # noqa: E731
+    assert level(audio[: int(0.2 * rate)]) < -60 < level(audio[rate: 9 * rate]) < -6  # the tune starts at 0.25 s
+    # It is what ddsp-transfer makes of the packaged melody moved by octaves into the model's range
+    # (to 16-bit rounding); the melody an octave off is not.
+    meta = read_metadata(tflite.read_bytes())
+    low, high = (12 * np.log2(meta[f"mean_{k}_pitch_note_hz"] / 440) + 69 for k in ("min", "max"))
+    shift = melody.fit_transpose(low_midi=low, high_midi=high)
+    rendered = {}
+    for semitones in (shift, shift + 12):
+        sf.write(tmp_path / "tune.wav", melody.preview_melody(sample_rate=rate, transpose=semitones), rate,
+                 subtype="FLOAT")
+        code, _, err = run_in_process(transfer_command, str(tflite), str(tmp_path / "tune.wav"), "--output",
+                                      str(tmp_path / "played.wav"), "--normalize", "--overwrite")
+        assert code == 0, err
+        rendered[semitones] = sf.read(str(tmp_path / "played.wav"), dtype="float32")[0]
+    assert np.max(np.abs(rendered[shift] - audio)) < 1e-4
+    assert np.max(np.abs(rendered[shift + 12] - audio)) > 0.1
+    assert f"Wrote {preview}" in vst["log"]
+
+
+def test_a_model_page_that_cannot_be_written_is_one_warning_not_a_failed_export(tmp_path):
+    from ddsp_train.exporting.exporter import refresh_model_report
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    notes = []
+    assert refresh_model_report(blocker / "model", selfcheck_json=None, say=notes.append) is None
+    assert len(notes) == 1 and notes[0].startswith("Warning:") and "report.html not refreshed" in notes[0]

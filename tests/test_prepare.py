@@ -69,7 +69,8 @@ def test_mixed_folder_end_to_end(mixed, mixed_dataset):
     info = json.loads((mixed_dataset / "dataset.json").read_text())
     names = sorted(os.listdir(mixed_dataset))
     assert names[:2] == ["dataset.json", "eval.tfrecord-00000-of-00001"] and names[-1].startswith("train.tfrecord-")
-    assert "report.png" in names and len(names) == 4 and (mixed_dataset / "report.png").stat().st_size > 10000
+    assert "report.png" in names and len(names) == 5 and (mixed_dataset / "report.png").stat().st_size > 10000
+    assert "report.html" in names
     by_source = {f["source"]: f for f in info["files"]}
     assert set(by_source) == {"a.wav", "sub/b.flac", "c.ogg", "d.aiff", "empty.wav", "junk.wav", "cut.wav",
                               "silent.wav", "nan.wav", "short.wav"}

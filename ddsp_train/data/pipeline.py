@@ -8,8 +8,11 @@
 2. Beam (:mod:`~ddsp_train.data.beam_job`): each work item is one stretch of one recording, run by
    :mod:`~ddsp_train.data.worker` into a records file of its own in the staging folder.
 3. Driver: deal the records into shards, check that everything arrived, statistics,
-   ``report.png`` and ``dataset.json`` (:mod:`~ddsp_train.data.summary`), then the staging folder
-   replaces ``--output`` in one step (:mod:`~ddsp_train.data.staging`).
+   ``report.png``, the data check (:mod:`ddsp_train.reports`: ``report.html`` and its numbers in
+   ``dataset.json``) and ``dataset.json`` (:mod:`~ddsp_train.data.summary`), then the staging
+   folder replaces ``--output`` in one step (:mod:`~ddsp_train.data.staging`).
+
+:func:`check_recordings` is ``ddsp-prepare --check-only``: the data check of the INPUTs alone.
 """
 from __future__ import annotations
 
@@ -174,7 +177,8 @@ def prepare_dataset(
     """Prepare a training dataset in ``output`` from the audio that ``inputs`` name.
 
     Returns the content of ``output/dataset.json`` (see docs/architecture.md), after writing
-    ``train.tfrecord-*``, ``eval.tfrecord-*``, ``dataset.json`` and ``report.png`` atomically.
+    ``train.tfrecord-*``, ``eval.tfrecord-*``, ``dataset.json``, ``report.png`` and ``report.html``
+    (the data check, whose numbers and verdicts are also in ``dataset.json``) atomically.
     Notes, progress and the summary go to ``say`` (``progress=False`` is ``say=console.silent``).
     NSynth TFRecord INPUTs are prepared note by note (:mod:`~ddsp_train.data.nsynth`), the notes
     selected by ``family``, ``source``, ``instrument`` and ``pitch`` (``"LOW-HIGH"``, MIDI).
@@ -206,8 +210,8 @@ def prepare_dataset(
     note = split_lib.amount_note(total_secs, minimum_secs=MIN_AUDIO_SECS)
     if note:
         say(note)
-    for r in records:
-        r.pop("_info")
+    infos = {i: r.pop("_info") for i, r in enumerate(records)}
+    infos = {i: a for i, a in infos.items() if records[i]["status"] == "used"}
     say(f"Preparing {total_secs / 60:.1f} min of audio from {len(used)} file(s) with f0 method "
         f"{config.f0_method!r} ({len(items)} work items)...")
     target = str(paths.resolved(output))  # through a symlink: replace the folder it names, keep the link
@@ -223,6 +227,8 @@ def prepare_dataset(
         from ddsp_train.data import report
 
         report.write_report(staging, info.to_dict())
+        checks, excerpts = check_prepared(records, infos, frames, config=config, say=say)
+        info = write_data_check(staging, info, checks=checks, excerpts=excerpts, title=os.path.basename(target))
         info.write(staging)
         staging_lib.discard(os.path.join(staging, "_progress"))
         staging_lib.commit(staging, target)
@@ -231,3 +237,95 @@ def prepare_dataset(
         raise
     say("\n".join(summary_lib.summary_lines(info, output=output)))
     return info.to_dict()
+
+
+def check_prepared(records: list[dict], infos: dict, frame_records: list[bytes], *, config: Config,
+                   say: console.Say) -> tuple[list, list]:
+    """``(checks, excerpts)`` of the data check (:mod:`ddsp_train.reports`) of the used recordings
+    (``infos``: ``{file index: AudioInfo}``): their audio decoded again, at the dataset's rate and
+    natively (clipping, DC), and the f0, confidence and power the job computed (no second tracking)."""
+    import numpy as np
+
+    from ddsp_train import audio as audio_lib
+    from ddsp_train.pitch import tracker_voiced_threshold
+    from ddsp_train.reports import files as report_files
+
+    frames = summary_lib.file_frames(frame_records)
+    threshold = tracker_voiced_threshold(config.f0_method)
+    checks, excerpts = [], []
+    progress = console.Progress(label="Checking the recordings", total=len(infos), unit="files",
+                                enabled=say is not console.silent, stream=_stream(say), every=beam_job.PROGRESS_EVERY)
+    for n, (i, info) in enumerate(sorted(infos.items())):
+        audio = audio_lib.read_resampled(info, sample_rate=config.sample_rate, start=0,
+                                         stop=plan.output_samples(info, config=config))
+        native = np.concatenate(list(audio_lib.iter_chunks(info)) or [np.zeros(0, np.float32)])
+        f = frames[i]
+        check, excerpt = report_files.check_tracked(
+            audio, sample_rate=config.sample_rate, frame_rate=config.frame_rate, f0_hz=f["f0_hz"],
+            f0_confidence=f["f0_confidence"], power_db=f["power_db"], voiced_threshold=threshold,
+            path=records[i]["path"], native_audio=native)
+        checks.append(check)
+        excerpts.append(excerpt)
+        if n + 1 < len(infos):  # the last count is close()'s line
+            progress.update(n + 1)
+    progress.close(len(infos))
+    return checks, excerpts
+
+
+def write_data_check(folder: str, info: dataset_info.DatasetInfo, *, checks: list, excerpts: list,
+                     title: str) -> dataset_info.DatasetInfo:
+    """Write ``folder/report.html`` and return ``info`` with the check's numbers attached
+    (:func:`ddsp_train.reports.verdicts.attach_checks`: what goes into dataset.json)."""
+    from ddsp_train.reports import dataset_page, verdicts
+
+    info = verdicts.attach_checks(info, checks)
+    dataset_page.write_dataset_report(folder, checks=checks, excerpts=excerpts, info=info, title=title)
+    return info
+
+
+def check_recordings(
+    inputs: Sequence[str],
+    *,
+    output: str | None = None,
+    overwrite: bool = False,
+    sample_rate: int = contract.SAMPLE_RATE,
+    frame_rate: float = contract.FRAME_RATE,
+    example_secs: float = 4.0,
+    f0_method: str = DEFAULT_F0_METHOD,
+    say: console.Say = console.stderr,
+) -> list[str]:
+    """``ddsp-prepare --check-only``: the data check of the audio files ``inputs`` name, without
+    preparing a dataset. Returns the lines to print: one verdict per file, then the set's
+    verdicts. With ``output`` (a folder) it writes only ``output/report.html``, after the same
+    checks as any output (not an INPUT or inside one, creatable; an existing page only with
+    ``overwrite``); nothing is written without it."""
+    from ddsp_train.reports import dataset_page, files as report_files, verdicts
+
+    if not inputs:
+        raise UserError("give at least one INPUT (audio file, folder or glob pattern)", exit_code=2)
+    if nsynth.split_inputs(inputs)[0]:
+        raise UserError("--check-only checks recordings; NSynth TFRecord INPUTs hold labelled notes, nothing to "
+                        "check: drop --check-only to prepare them", exit_code=2)
+    files = inputs_lib.expand_inputs(inputs)
+    page = None
+    if output is not None:
+        paths.check_not_input(output, inputs_lib.input_roots(inputs), flag="--output")
+        if os.path.lexists(output) and not os.path.isdir(output):
+            raise UserError(f"--output {output} exists and is not a folder; give a folder path", exit_code=2)
+        page = os.path.join(output, dataset_page.FILENAME)
+        paths.check_output_file(page, overwrite=overwrite, inputs=inputs_lib.input_roots(inputs), flag="--output")
+    config = plan.make_config(sample_rate=sample_rate, frame_rate=frame_rate, example_secs=example_secs,
+                              hop_secs=1.0, f0_method=f0_method)
+    records = check_files(files, config=config, strict=False, say=say)
+    used = [r["path"] for r in records if r["status"] == "used"]
+    checks, excerpts = report_files.check_files(used, sample_rate=config.sample_rate,
+                                                frame_rate=int(config.frame_rate), f0_method=config.f0_method,
+                                                say=say)
+    if page is not None:
+        dataset_page.write_dataset_report(output, checks=checks, excerpts=excerpts,
+                                          title=", ".join(os.path.basename(i.rstrip("/")) for i in inputs))
+    summary = verdicts.summarize_checks(checks).to_dict()
+    skipped = [f"  skipped: {r['path']}: {r['reason']}" for r in records if r["status"] == "skipped"]
+    where = f"details: {page}" if page else "pass --output DIR for the page with players and figures"
+    return (["Recordings"] + summary_lib.file_verdict_lines(checks) + skipped
+            + summary_lib.verdict_lines(summary, heading=f"The set ({where})"))

@@ -24,7 +24,8 @@ STAGING_PREFIX = ".ddsp-prepare-staging-"
 #: The file that marks a staging folder as ours: ``{"pid", "host", "output"}``.
 MARKER = "_staging.json"
 #: What a run writes into its staging folder.
-OWN_NAMES = frozenset({MARKER, "_progress", "_records", "_beam.log", dataset_info.FILENAME, "report.png"})
+OWN_NAMES = frozenset({MARKER, "_progress", "_records", "_beam.log", dataset_info.FILENAME, "report.png",
+                       "report.html"})
 OWN_PATTERN = re.compile(r"^((train|eval)\.tfrecord-\d{5}-of-\d{5}|\..+\.tmp)$")
 #: An empty folder with our prefix (a run killed before its marker) is removed after this long.
 EMPTY_GRACE_SECS = 3600.0

@@ -7,6 +7,8 @@ that the pipeline writes (the only writer of ``dataset.json`` is that class).
 """
 from __future__ import annotations
 
+from typing import Any, Mapping, Sequence
+
 import numpy as np
 
 from ddsp_train import console, dataset_info
@@ -15,6 +17,8 @@ from ddsp_train.data.plan import Config
 from ddsp_train.data.split import SPLIT_RULE
 from ddsp_train.errors import UserError
 from ddsp_train.pitch import tracker_voiced_threshold
+from ddsp_train.reports.checks import GOOD, LABELS, LEVELS, TITLES
+from ddsp_train.reports.verdicts import CHECK_KEY
 
 SPLITS = ("train", "eval")
 FEATURE_DEFINITIONS = {
@@ -40,17 +44,30 @@ def check_complete(written: dict[str, int], *, expected: dict[str, int], frame_p
             "output was left untouched. The default DirectRunner is known to work; check the runner's logs.")
 
 
-def recordings_frames(frame_records: list[bytes]) -> list[dict[str, np.ndarray]]:
-    """The frame features of each (recording, split), joined from its work items in time order."""
-    parts: dict[tuple[int, str], list[dict]] = {}
+def _joined(frame_records: list[bytes], *, by_split: bool) -> dict[tuple, dict[str, np.ndarray]]:
+    """The frame features of each recording (or ``(recording, split)``), its work items' frames
+    joined in time order."""
+    parts: dict[tuple, list[dict]] = {}
     for record in frame_records:
         frames = ex_lib.decode_example(record)
-        parts.setdefault((int(frames["file_index"][0]), frames["split"].decode()), []).append(frames)
-    recordings = []
+        key = (int(frames["file_index"][0]),) + ((frames["split"].decode(),) if by_split else ())
+        parts.setdefault(key, []).append(frames)
+    joined = {}
     for key in sorted(parts):
         chunks = sorted(parts[key], key=lambda f: float(f["start_frame"][0]))
-        recordings.append({n: np.concatenate([c[n] for c in chunks]) for n in dataset_info.FRAME_KEYS})
-    return recordings
+        joined[key] = {n: np.concatenate([c[n] for c in chunks]) for n in dataset_info.FRAME_KEYS}
+    return joined
+
+
+def recordings_frames(frame_records: list[bytes]) -> list[dict[str, np.ndarray]]:
+    """The frame features of each (recording, split), joined from its work items in time order."""
+    return list(_joined(frame_records, by_split=True).values())
+
+
+def file_frames(frame_records: list[bytes]) -> dict[int, dict[str, np.ndarray]]:
+    """``{file_index: frame features}`` of each whole recording (both splits of one cut in time):
+    frame ``k`` centred at sample ``k * hop`` of the file, as the job computed them."""
+    return {key[0]: frames for key, frames in _joined(frame_records, by_split=False).items()}
 
 
 def split_seconds(record: dict, split: str) -> float:
@@ -102,4 +119,34 @@ def summary_lines(info: dataset_info.DatasetInfo, *, output: str) -> list[str]:
     ]
     width = max(len(k) for k, _ in rows)
     lines = ["", "ddsp-prepare summary"] + [f"  {k:<{width}}  {v}" for k, v in rows]
-    return lines + [f"  skipped: {r['path']}: {r['reason']}" for r in info.files if r["status"] == "skipped"]
+    lines += [f"  skipped: {r['path']}: {r['reason']}" for r in info.files if r["status"] == "skipped"]
+    check = info.extra.get(CHECK_KEY)
+    return lines + verdict_lines(check) if isinstance(check, Mapping) else lines
+
+
+def verdict_lines(check: Mapping[str, Any], *,
+                  heading: str = "Data check (details: report.html in the dataset folder)") -> list[str]:
+    """The data check's end of the summary, from the set's verdicts as dataset.json holds them
+    (``{"overall", "verdicts": {item: {level, sentence, advice}}}``): one line per item, its
+    verdict and the figure, then what to do when it is not good; the overall verdict last."""
+    verdicts = check.get("verdicts") or {}
+    width = max(len(label) for label in LABELS.values())
+    lines = ["", heading]
+    for item, v in verdicts.items():
+        lines.append(f"  {LABELS.get(v.get('level'), v.get('level')):<{width}}  {TITLES.get(item, item)}: {v.get('sentence')}")
+        if v.get("level") != GOOD and v.get("advice"):
+            lines.append(f"  {'':<{width}}  -> {v['advice']}")
+    return lines + [f"  verdict: {LABELS.get(check.get('overall'), check.get('overall'))}"]
+
+
+def file_verdict_lines(checks: Sequence[Any]) -> list[str]:
+    """One line per checked recording (``RecordingCheck``): its worst verdict and the flags of the
+    items that are not good."""
+    order, width = list(LEVELS), max(len(label) for label in LABELS.values())
+    lines = []
+    for c in checks:
+        levels = c.levels()
+        worst = max(levels.values(), key=order.index)
+        flags = ", ".join(c.flags()) or "nothing to fix"
+        lines.append(f"  {LABELS[worst]:<{width}}  {c.path}: {flags}")
+    return lines

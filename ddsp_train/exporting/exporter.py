@@ -12,7 +12,11 @@ full model (:mod:`ddsp_train.exporting.calibration`; the learned reverb goes to
 ``NAME.tflite``, or ``NAME.tflite.rejected`` (so nothing installs it) when the check fails, and
 the export fails. A model the plugin cannot run gets no ``.tflite``: :class:`ExportRefused` names
 each mismatch, after the SavedModel has been written. ``export.json`` lists what was written
-(:mod:`ddsp_train.exporting.manifest`); stale files of an earlier export are removed.
+(:mod:`ddsp_train.exporting.manifest`); stale files of an earlier export are removed. A passed
+``NAME.tflite`` gets ``NAME.preview.wav`` beside it (the packaged melody of
+:mod:`ddsp_train.reports.melody` played through it as ``ddsp-transfer`` plays a file), and the
+export ends by refreshing ``MODEL_DIR/report.html`` (:mod:`ddsp_train.reports.model_page`; a
+failure there is one warning line, never a failed export).
 """
 from __future__ import annotations
 
@@ -54,6 +58,8 @@ class ExportResult:
     selfcheck: Any = None
     selfcheck_json: pathlib.Path | None = None
     reverb_wav: pathlib.Path | None = None
+    preview_wav: pathlib.Path | None = None
+    model_report: pathlib.Path | None = None
     gain_db: float = 0.0
     examples_source: str = ""
     refused: list = dataclasses.field(default_factory=list)
@@ -162,7 +168,44 @@ def export_model(
         raise
     manifest.write_manifest(plan.output_dir, files=result.written, name=plan.name, step=result.step)
     result.removed, result.foreign = manifest.tidy(plan.output_dir, previous=plan.previous, written=result.written)
+    result.model_report = refresh_model_report(plan.model_dir, selfcheck_json=result.selfcheck_json, say=say)
     return result
+
+
+def refresh_model_report(model_dir: pathlib.Path, *, selfcheck_json: pathlib.Path | None,
+                         say: console.Say) -> pathlib.Path | None:
+    """Rewrite ``MODEL_DIR/report.html`` with this export's self-check and preview; a failure is
+    one warning line (None), never a failed export."""
+    from ddsp_train.reports import model_page
+
+    try:
+        return model_page.write_model_report(model_dir, selfchecks=[selfcheck_json] if selfcheck_json else None)
+    except Exception as e:  # noqa: BLE001 - the page is a convenience; the export stands
+        say(f"Warning: {pathlib.Path(model_dir) / model_page.FILENAME} not refreshed ({type(e).__name__}: {e}).")
+        return None
+
+
+def _write_preview(tflite: pathlib.Path, *, meta: dict, say: console.Say) -> pathlib.Path:
+    """``NAME.preview.wav``: the packaged melody (:mod:`ddsp_train.reports.melody`, moved by whole
+    octaves into the model's range) played through the checked ``tflite`` as ``ddsp-transfer`` does."""
+    from ddsp_train import pitch
+    from ddsp_train.atomic import atomic_path
+    from ddsp_train.dsp.scaling import hz_to_midi
+    from ddsp_train.realtime import players, transfer
+    from ddsp_train.reports import melody
+
+    import soundfile as sf
+
+    shift = melody.fit_transpose(low_midi=float(hz_to_midi(float(meta["mean_min_pitch_note_hz"]))),
+                                 high_midi=float(hz_to_midi(float(meta["mean_max_pitch_note_hz"]))))
+    tune = melody.preview_melody(sample_rate=contract.SAMPLE_RATE, transpose=shift)
+    out, _ = transfer.transfer_audio(players.TFLitePlayer(tflite), tune, sample_rate=contract.SAMPLE_RATE,
+                                     tracker=pitch.get_tracker(transfer.default_f0_method()))
+    path = tflite.with_name(tflite.name[: -len(contract.MODEL_SUFFIX)] + melody.FILE_SUFFIX)
+    with atomic_path(path) as tmp:
+        sf.write(str(tmp), transfer.normalized(out), contract.SAMPLE_RATE, subtype="PCM_16", format="WAV")
+    say(f"Wrote {path} (a melody played through {tflite.name}, {len(out) / contract.SAMPLE_RATE:.1f} s).")
+    return path
 
 
 def _export(model: Any, info: Any, plan: ExportPlan, result: ExportResult, *, quantize: bool,
@@ -254,6 +297,8 @@ def _export_tflite(model: Any, plan: ExportPlan, result: ExportResult, *, meta: 
     result.written.append(path.name)
     result.tflite = path
     say(f"Wrote {path}.")
+    result.preview_wav = _write_preview(path, meta=meta, say=say)
+    result.written.append(result.preview_wav.name)
     if plan.install_target is not None:
         result.installed = write_bytes_atomic(plan.install_target, content)
         say(f"Installed {result.installed}: the DDSP-VST plugin lists it as '{name}' (rescan or reopen the plugin).")

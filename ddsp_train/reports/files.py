@@ -29,14 +29,25 @@ def check_file(path: str, *, sample_rate: int = 16000, frame_rate: int = 50, f0_
     audio = audio_lib.resample(native, rate_in=info.sample_rate, rate_out=sample_rate) \
         if info.sample_rate != sample_rate else native
     tracker = pitch.get_tracker(f0_method)
-    threshold = pitch.tracker_voiced_threshold(f0_method)
     f0_hz, confidence = tracker.track(audio, sample_rate=sample_rate, frame_rate=frame_rate)
     power = features.compute_power_db(audio, sample_rate=sample_rate, frame_rate=frame_rate)
-    check = check_recording(audio, sample_rate=sample_rate, f0_hz=f0_hz, f0_confidence=confidence, power_db=power,
-                            frame_rate=frame_rate, voiced_threshold=threshold, path=path, native_audio=native)
+    return check_tracked(audio, sample_rate=sample_rate, frame_rate=frame_rate, f0_hz=f0_hz, f0_confidence=confidence,
+                         power_db=power, voiced_threshold=pitch.tracker_voiced_threshold(f0_method), path=path,
+                         native_audio=native, excerpt_secs=excerpt_secs)
+
+
+def check_tracked(audio: np.ndarray, *, sample_rate: int, frame_rate: float, f0_hz: np.ndarray,
+                  f0_confidence: np.ndarray, power_db: np.ndarray, voiced_threshold: float, path: str,
+                  native_audio: np.ndarray | None = None,
+                  excerpt_secs: float | None = None) -> tuple[RecordingCheck, Excerpt]:
+    """``(check, excerpt)`` of a recording whose frame features are known (ddsp-prepare's job
+    computed them: no second tracking)."""
+    check = check_recording(audio, sample_rate=sample_rate, f0_hz=f0_hz, f0_confidence=f0_confidence,
+                            power_db=power_db, frame_rate=frame_rate, voiced_threshold=voiced_threshold, path=path,
+                            native_audio=native_audio)
     options = {} if excerpt_secs is None else {"seconds": excerpt_secs}
-    excerpt = pick_excerpt(audio, sample_rate=sample_rate, power_db=power, frame_rate=frame_rate, f0_hz=f0_hz,
-                           f0_confidence=confidence, voiced_threshold=threshold, path=path, **options)
+    excerpt = pick_excerpt(audio, sample_rate=sample_rate, power_db=power_db, frame_rate=frame_rate, f0_hz=f0_hz,
+                           f0_confidence=f0_confidence, voiced_threshold=voiced_threshold, path=path, **options)
     return check, excerpt
 
 
