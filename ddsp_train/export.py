@@ -78,9 +78,11 @@ def command(model_dir, output, name, checkpoint, formats, quantize, install, plu
         raise click.UsageError("give MODEL_DIR (the --model-dir of ddsp-train), or --check FILE.tflite")
     if plugin_dir is not None and not install:
         raise click.UsageError("--plugin-dir is only used with --install")
+    from ddsp_train.realtime.preview import write_preview
+
     result = export_model(model_dir, output_dir=output, name=name, checkpoint=checkpoint, formats=formats,
                           install=install, plugin_dir=plugin_dir, data_dir=data_dir, quantize=quantize,
-                          overwrite=overwrite)
+                          overwrite=overwrite, preview=write_preview)
     click.echo(result.summary())
 
 

@@ -3,7 +3,6 @@ import json
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from ddsp_train.reports import melody, model_page
 
@@ -36,18 +35,6 @@ def test_the_page_of_a_trained_and_exported_model(model_report):
     assert "tone-shaping box will show this model&#x27;s range as" in text
     for word in ("power_db", "f0_within", "MIDI"):
         assert word not in text
-
-
-def test_snapshots_round_trip(tmp_path):
-    rng = np.random.default_rng(0)
-    ref, syn = (0.5 * rng.uniform(-1, 1, 1600).astype(np.float32) for _ in range(2))
-    path = model_page.write_snapshot(tmp_path, step=12, reference=ref, resynthesis=syn, sample_rate=16000)
-    assert path == tmp_path / "samples" / "step-12.wav"
-    (step, ref2, syn2, rate), = model_page.read_snapshots(tmp_path)
-    assert (step, rate) == (12, 16000)
-    assert np.max(np.abs(ref2 - ref)) < 1e-4 and np.max(np.abs(syn2 - syn)) < 1e-4  # 16-bit
-    sf.write(tmp_path / "samples" / "step-20.wav", syn, 16000)  # mono: the resynthesis alone
-    assert [(s, r is None) for s, r, _, _ in model_page.read_snapshots(tmp_path)] == [(12, False), (20, True)]
 
 
 def test_a_history_cut_short_by_a_kill_still_reads(tmp_path):

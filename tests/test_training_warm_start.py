@@ -8,9 +8,10 @@ import soundfile as sf
 import tensorflow as tf
 from train_support import run_main
 
+from ddsp_train import snapshots
 from ddsp_train import base_models
 from ddsp_train.errors import UserError
-from ddsp_train.training import checkpoints, summaries, trainer, warm_start
+from ddsp_train.training import checkpoints, trainer, warm_start
 
 QUIET = dict(batch_size=2, seed=1)
 
@@ -114,7 +115,7 @@ def test_eval_json_has_the_paper_metrics_the_best_step_and_samples(source):
     for step in (0, 7, 14):
         audio, sr = sf.read(source_dir / "samples" / f"step-{step}.wav")
         n = 2 * sr  # 2 s examples
-        assert len(audio) == 2 * n + int(summaries.SAMPLE_GAP_SECONDS * sr)
+        assert len(audio) == 2 * n + snapshots.gap_samples(sr)
         assert np.max(np.abs(audio[n:n + int(0.5 * sr)])) == 0  # the gap between reference and resynthesis
     assert any("14 steps ≈ " in m and "s/step on this machine" in m for m in messages), messages
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -35,6 +35,11 @@ from ddsp_train.exporting.plan import FORMATS, ExportPlan, parse_formats, plan_e
 
 DEFAULT_PLUGIN_DIR = contract.MODEL_FOLDER
 EVAL_EXAMPLES = 4
+
+
+#: Writes ``NAME.preview.wav`` beside a checked ``NAME.tflite`` (``tflite, *, meta, say -> path``);
+#: ddsp-export passes :func:`ddsp_train.realtime.preview.write_preview` (playback is the next stage's).
+Preview = Callable[..., pathlib.Path]
 
 
 class ExportRefused(UserError):
@@ -134,6 +139,7 @@ def export_model(
     data_dir: str | os.PathLike | None = None,
     quantize: bool = False,
     overwrite: bool = False,
+    preview: Preview | None = None,
     say: console.Say = console.stderr,
 ) -> ExportResult:
     """Export the model of ``model_dir`` (see the module docstring); returns what was written.
@@ -153,13 +159,17 @@ def export_model(
     plan = plan_export(model_dir, output_dir=output_dir, name=name, checkpoint=checkpoint, formats=formats,
                        install=install, plugin_dir=plugin_dir, data_dir=data_dir, overwrite=overwrite)
     say(f"Loading {plan.model_dir} (TensorFlow starts) ...")
-    from ddsp_train.training.checkpoints import load_model
+    from ddsp_train.training.checkpoints import best_step, load_model
 
-    model, info = load_model(plan.model_dir, step=plan.checkpoint)
+    # Default: the best-eval checkpoint ddsp-train kept (else the newest).
+    step = plan.checkpoint if plan.checkpoint is not None else best_step(plan.model_dir)
+    if plan.checkpoint is None and step is not None:
+        say(f"Exporting the best-eval checkpoint, step {step} (--checkpoint N for another).")
+    model, info = load_model(plan.model_dir, step=step)
     result = ExportResult(step=getattr(model, "restored_step", None))
     say(f"Loaded {plan.model_dir} at step {result.step}.")
     try:
-        _export(model, info, plan, result, quantize=quantize, say=say)
+        _export(model, info, plan, result, quantize=quantize, preview=preview, say=say)
     except BaseException:
         if result.written:  # keep listing the earlier export's files: a failed export removes nothing
             files = result.written + [f for f in manifest.listed_files(plan.previous)
@@ -185,31 +195,8 @@ def refresh_model_report(model_dir: pathlib.Path, *, selfcheck_json: pathlib.Pat
         return None
 
 
-def _write_preview(tflite: pathlib.Path, *, meta: dict, say: console.Say) -> pathlib.Path:
-    """``NAME.preview.wav``: the packaged melody (:mod:`ddsp_train.reports.melody`, moved by whole
-    octaves into the model's range) played through the checked ``tflite`` as ``ddsp-transfer`` does."""
-    from ddsp_train import pitch
-    from ddsp_train.atomic import atomic_path
-    from ddsp_train.dsp.scaling import hz_to_midi
-    from ddsp_train.realtime import players, transfer
-    from ddsp_train.reports import melody
-
-    import soundfile as sf
-
-    shift = melody.fit_transpose(low_midi=float(hz_to_midi(float(meta["mean_min_pitch_note_hz"]))),
-                                 high_midi=float(hz_to_midi(float(meta["mean_max_pitch_note_hz"]))))
-    tune = melody.preview_melody(sample_rate=contract.SAMPLE_RATE, transpose=shift)
-    out, _ = transfer.transfer_audio(players.TFLitePlayer(tflite), tune, sample_rate=contract.SAMPLE_RATE,
-                                     tracker=pitch.get_tracker(transfer.default_f0_method()))
-    path = tflite.with_name(tflite.name[: -len(contract.MODEL_SUFFIX)] + melody.FILE_SUFFIX)
-    with atomic_path(path) as tmp:
-        sf.write(str(tmp), transfer.normalized(out), contract.SAMPLE_RATE, subtype="PCM_16", format="WAV")
-    say(f"Wrote {path} (a melody played through {tflite.name}, {len(out) / contract.SAMPLE_RATE:.1f} s).")
-    return path
-
-
 def _export(model: Any, info: Any, plan: ExportPlan, result: ExportResult, *, quantize: bool,
-            say: console.Say) -> None:
+            preview: "Preview | None", say: console.Say) -> None:
     from ddsp_train.exporting import plugin_model
 
     output_dir, name, formats = plan.output_dir, plan.name, plan.formats
@@ -297,8 +284,9 @@ def _export_tflite(model: Any, plan: ExportPlan, result: ExportResult, *, meta: 
     result.written.append(path.name)
     result.tflite = path
     say(f"Wrote {path}.")
-    result.preview_wav = _write_preview(path, meta=meta, say=say)
-    result.written.append(result.preview_wav.name)
+    if preview is not None:
+        result.preview_wav = preview(path, meta=meta, say=say)
+        result.written.append(result.preview_wav.name)
     if plan.install_target is not None:
         result.installed = write_bytes_atomic(plan.install_target, content)
         say(f"Installed {result.installed}: the DDSP-VST plugin lists it as '{name}' (rescan or reopen the plugin).")

@@ -75,9 +75,21 @@ def scaled_controls(model: Any, heads: Mapping[str, Any], f0_hz: Any, *, gain: f
             "noise_magnitudes": n["magnitudes"] * gain}
 
 
+def _own(model: Any, method: str, gain: float):
+    """A model's own ``controls``/``controls_step`` (a ddsp-match patch defines both and carries its
+    own level: ``gain`` must be 1); None for an Autoencoder, whose controls are found here."""
+    own = getattr(model, method, None)
+    if own is not None and gain != 1.0:
+        raise ValueError(f"{type(model).__name__} carries its own level; gain must be 1, got {gain}")
+    return own
+
+
 def controls(model: Any, features: Mapping[str, Any], *, gain: float = 1.0) -> dict[str, Any]:
     """Controls of whole sequences: ``amplitude`` [B, T, 1], ``harmonic_distribution`` [B, T, H],
     ``noise_magnitudes`` [B, T, N]."""
+    own = _own(model, "controls", gain)
+    if own is not None:
+        return own(features)
     inputs = model.encode(features)
     return scaled_controls(model, model.decoder(inputs), inputs["f0_hz"], gain=gain)
 
@@ -85,6 +97,9 @@ def controls(model: Any, features: Mapping[str, Any], *, gain: float = 1.0) -> d
 def controls_step(model: Any, f0_scaled: Any, pw_scaled: Any, state: Any, *, gain: float = 1.0) -> dict[str, Any]:
     """One frame: ``f0_scaled`` [B, 1], ``pw_scaled`` [B, 1], ``state`` [B, S] -> ``amplitude``
     [B, 1], ``harmonic_distribution`` [B, H], ``noise_magnitudes`` [B, N], ``state`` [B, S]."""
+    own = _own(model, "controls_step", gain)
+    if own is not None:
+        return own(f0_scaled, pw_scaled, state)
     import tensorflow as tf
 
     from ddsp_train.dsp.scaling import unscale_f0_hz

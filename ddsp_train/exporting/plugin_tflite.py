@@ -25,21 +25,13 @@ from ddsp_train.tflite import builtin_interpreter
 def step_function(model: Any, *, gain: float = 1.0) -> Callable:
     """``(f0_scaled, pw_scaled, state) -> {amplitude, harmonic_distribution, noise_magnitudes, state}``.
 
-    :func:`ddsp_train.exporting.plugin_model.controls_step` with the level controls times ``gain``,
-    or, for a model that defines its own one-frame ``controls_step(f0_scaled, pw_scaled, state)``
-    (a ddsp-match patch), that method (``gain`` must then be 1).
+    :func:`ddsp_train.exporting.plugin_model.controls_step` with the level controls times ``gain``
+    (a model with its own one-frame controls, a ddsp-match patch, uses those).
     """
     from ddsp_train.exporting import plugin_model
 
-    own = getattr(model, "controls_step", None)
-    if own is not None and gain != 1.0:
-        raise ValueError("a model with its own controls_step carries its own level; gain must be 1")
-
     def call(f0_scaled, pw_scaled, state):
-        if own is not None:
-            out = own(f0_scaled, pw_scaled, state)
-        else:
-            out = plugin_model.controls_step(model, f0_scaled, pw_scaled, state, gain=gain)
+        out = plugin_model.controls_step(model, f0_scaled, pw_scaled, state, gain=gain)
         return {name: out[name] for name in contract.CONTROL_NAMES}
 
     return call

@@ -4,8 +4,8 @@ It reads only plain files of the model folder, no TensorBoard:
 
 - ``eval.json``: the latest evaluation and its ``history`` (one entry per evaluation);
 - ``logs/train_history.jsonl``: one JSON object per logged training step (``step``, ``loss``);
-- ``samples/step-N.wav``: the listening snapshot of evaluation N, stereo: the recording (left)
-  and the model's resynthesis of it (right) (:func:`write_snapshot` writes it);
+- ``samples/step-N.wav``: the listening snapshot of evaluation N: the recording
+  then the model's resynthesis of it (:mod:`ddsp_train.snapshots`, which ddsp-train writes);
 - the dataset description (:data:`ddsp_train.dataset_info.FILENAME`): the statistics of the
   data (the plugin's range box) and, when the data was checked, its verdicts (``check``);
 - after an export, ``NAME.selfcheck.json`` (given, or found in the folder and its subfolders) and
@@ -22,13 +22,12 @@ import json
 import math
 import os
 import pathlib
-import re
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ddsp_train import dataset_info
-from ddsp_train.atomic import atomic_path, write_text_atomic
+from ddsp_train import dataset_info, snapshots
+from ddsp_train.atomic import write_text_atomic
 from ddsp_train.reports import figures, html, units
 from ddsp_train.reports.checks import FIX, GOOD, LABELS, USABLE
 from ddsp_train.reports.melody import FILE_SUFFIX
@@ -38,50 +37,21 @@ FILENAME = "report.html"
 EVAL_JSON = "eval.json"
 #: The training history ddsp-train appends (training/summaries.py: ``logs/train_history.jsonl``).
 TRAIN_HISTORY = pathlib.Path("logs") / "train_history.jsonl"
-SAMPLES = "samples"
-SNAPSHOT = re.compile(r"step-(\d+)\.wav$")
 #: Listening snapshots shown, the latest first.
 SNAPSHOTS_SHOWN = 6
 PITCH_GOOD, PITCH_USABLE = 0.95, 0.80
 LEVEL_GOOD_DB, LEVEL_USABLE_DB = 3.0, 6.0
 
 
-def snapshot_path(model_dir: str | os.PathLike, step: int) -> pathlib.Path:
-    return pathlib.Path(model_dir) / SAMPLES / f"step-{int(step)}.wav"
-
-
 def write_snapshot(model_dir: str | os.PathLike, *, step: int, reference: np.ndarray, resynthesis: np.ndarray,
                    sample_rate: int) -> pathlib.Path:
-    """Write ``samples/step-N.wav`` atomically: 16-bit stereo, the recording left, the resynthesis right."""
-    import soundfile as sf
-
-    ref, syn = (np.clip(np.ravel(np.asarray(a, np.float32)), -1, 1) for a in (reference, resynthesis))
-    n = min(len(ref), len(syn))
-    path = snapshot_path(model_dir, step)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        sf.write(str(tmp), np.stack([ref[:n], syn[:n]], axis=1), int(sample_rate), format="WAV", subtype="PCM_16")
-    return path
+    """``samples/step-N.wav`` as ddsp-train writes it (:func:`ddsp_train.snapshots.write`)."""
+    return snapshots.write(model_dir, step, reference=reference, resynthesis=resynthesis, sample_rate=sample_rate)
 
 
-def read_snapshots(model_dir: str | os.PathLike) -> list[tuple[int, np.ndarray, np.ndarray | None, int]]:
-    """``[(step, reference, resynthesis or None, sample_rate)]`` of ``samples/step-N.wav``, by step.
-    A mono file is the resynthesis alone."""
-    import soundfile as sf
-
-    out = []
-    folder = pathlib.Path(model_dir) / SAMPLES
-    for path in folder.glob("step-*.wav") if folder.is_dir() else ():
-        found = SNAPSHOT.search(path.name)
-        if not found:
-            continue
-        try:
-            audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
-        except RuntimeError:
-            continue  # being written, or not audio
-        ref, syn = (audio[:, 0], audio[:, 1]) if audio.shape[1] >= 2 else (None, audio[:, 0])
-        out.append((int(found.group(1)), ref, syn, int(rate)))
-    return sorted(out, key=lambda s: s[0])
+def read_snapshots(model_dir: str | os.PathLike) -> list[tuple[int, np.ndarray, np.ndarray, int]]:
+    """``[(step, reference, resynthesis, sample_rate)]`` of ``samples/step-N.wav``, by step."""
+    return snapshots.read_all(model_dir)
 
 
 def _read_json(path: pathlib.Path) -> Any:

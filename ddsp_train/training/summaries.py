@@ -18,8 +18,6 @@ import numpy as np
 import tensorflow as tf
 
 LOGS = "logs"
-SAMPLES = "samples"
-SAMPLE_GAP_SECONDS = 0.5
 HISTORY = "train_history.jsonl"
 
 
@@ -65,25 +63,17 @@ class Summaries:
 
 def listening_pair(*, reference: np.ndarray, resynthesis: np.ndarray) -> np.ndarray:
     """``[reference, resynthesis]`` as float32 rows, both divided by ``max(peak, 1)`` (no clipping,
-    and their levels stay comparable)."""
+    and their levels stay comparable): TensorBoard's pair of clips."""
     pair = np.stack([np.ravel(reference), np.ravel(resynthesis)]).astype(np.float32)
     return pair / max(float(np.max(np.abs(pair))), 1.0)
 
 
 def write_sample(model_dir: str | pathlib.Path, step: int, *, reference: np.ndarray, resynthesis: np.ndarray,
                  sample_rate: int) -> pathlib.Path:
-    """Write ``MODEL_DIR/samples/step-N.wav`` (16-bit): reference, a gap, resynthesis."""
-    import soundfile as sf
+    """Write ``MODEL_DIR/samples/step-N.wav``: reference, a gap, resynthesis (:mod:`ddsp_train.snapshots`)."""
+    from ddsp_train import snapshots
 
-    from ddsp_train.atomic import atomic_path
-
-    ref, out = listening_pair(reference=reference, resynthesis=resynthesis)
-    audio = np.concatenate([ref, np.zeros(int(SAMPLE_GAP_SECONDS * sample_rate), np.float32), out])
-    path = pathlib.Path(model_dir) / SAMPLES / f"step-{int(step)}.wav"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        sf.write(str(tmp), audio, int(sample_rate), subtype="PCM_16", format="WAV")
-    return path
+    return snapshots.write(model_dir, step, reference=reference, resynthesis=resynthesis, sample_rate=sample_rate)
 
 
 def read_history(path: pathlib.Path) -> list[dict]:
