@@ -118,6 +118,10 @@ def test_eval_json_has_the_paper_metrics_the_best_step_and_samples(source):
         assert len(audio) == 2 * n + snapshots.gap_samples(sr)
         assert np.max(np.abs(audio[n:n + int(0.5 * sr)])) == 0  # the gap between reference and resynthesis
     assert any("14 steps ≈ " in m and "s/step on this machine" in m for m in messages), messages
+    # Each evaluation refreshed MODEL_DIR/report.html: a recording/resynthesis pair of players per
+    # snapshot (the page shows the latest six), and the latest evaluation's step.
+    page = (source_dir / "report.html").read_text()
+    assert page.count("<audio") >= 2 * 3 and "step 14" in page
 
 
 def test_minutes_stops_within_the_budget_then_saves_and_evaluates(prepared_dataset, tmp_path):

@@ -188,7 +188,18 @@ class Run:
                      sample_rate=self.model.sample_rate)
         plots.write_plots(self.model_dir / model_dir_lib.PLOTS, train=self.summaries.history(), evals=history,
                           spectrogram=png)
+        self.refresh_report()
         return self.latest_eval
+
+    def refresh_report(self) -> None:
+        """``MODEL_DIR/report.html`` with this evaluation (:mod:`ddsp_train.reports.model_page`); a
+        failure is one warning line, never a failed run."""
+        from ddsp_train.reports import model_page
+
+        try:
+            model_page.write_model_report(self.model_dir)
+        except Exception as e:  # noqa: BLE001 - the page is a convenience; training goes on
+            self.say(f"Warning: {self.model_dir / model_page.FILENAME} not refreshed ({type(e).__name__}: {e}).")
 
     def save(self, step: int) -> None:
         if self.saved_step != step:
