@@ -93,6 +93,7 @@ def run_demo(
 
     click.secho("3/5 Training (re-running resumes from the last checkpoint)", bold=True)
     _run("ddsp-train", "--data", str(dataset), "--model-dir", str(model_dir), "--config", "tiny",
+         "--init", "base",  # the packaged tiny base: fine-tuning starts far below a fresh model's loss
          "--steps", str(steps), "--batch-size", str(batch_size), "--seed", str(seed),
          # XLA: ~25 % faster per step on CPU too for this recipe (scripts/bench_train.py).
          "--xla", *extra_train_args)
