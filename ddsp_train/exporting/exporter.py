@@ -227,11 +227,12 @@ def _export(model: Any, info: Any, plan: ExportPlan, result: ExportResult, *, qu
         raise ExportRefused(f"{name}.tflite not written: the DDSP-VST plugin cannot run this model:\n{lines}\n"
                             f"Train with --config vst (or tiny) on 16 kHz / 50 Hz data for a plugin model."
                             f"{written}", reasons=problems)
-    _export_tflite(model, plan, result, meta=meta, examples=examples, source=source, quantize=quantize, say=say)
+    _export_tflite(model, plan, result, meta=meta, examples=examples, source=source, quantize=quantize,
+                   preview=preview, say=say)
 
 
 def _export_tflite(model: Any, plan: ExportPlan, result: ExportResult, *, meta: dict, examples: list, source: str,
-                   quantize: bool, say: console.Say) -> None:
+                   quantize: bool, preview: "Preview | None", say: console.Say) -> None:
     from ddsp_train.exporting import calibration
     from ddsp_train.exporting.plugin_tflite import convert_step_model
     from ddsp_train.exporting.saved_model import dry_key_of
