@@ -46,7 +46,7 @@ def reverberant(tmp_path_factory, request):
                           data_dir=vst["dataset"], say=lambda line: None)  # the step with the loud reverb
     # (not eval.json's best-eval step, which ddsp-export would take by default)
     model, _ = load_model(model_dir)
-    return {"result": result, "model": model, "dataset": vst["dataset"], "ir": reverb.ir.numpy()}
+    return {"result": result, "model": model, "dataset": vst["dataset"], "ir": reverb.ir.numpy(), "model_dir": model_dir}
 
 
 def play_dry(tflite: pathlib.Path, example) -> np.ndarray:
@@ -92,3 +92,18 @@ def test_the_learned_reverb_is_written_beside_the_model(reverberant):
     gain = 10 ** (result.gain_db / 20)
     np.testing.assert_allclose(response[0, 0], 1.0 / gain, rtol=1e-6)  # the direct path
     np.testing.assert_allclose(response[1:, 0], reverberant["ir"][1:] / gain, rtol=1e-5, atol=1e-9)
+
+
+def test_export_takes_the_best_eval_checkpoint_by_default(reverberant, tmp_path):
+    """The folder's newest checkpoint (4, saved by the fixture) is not its best-eval one (eval.json)."""
+    from ddsp_train.exporting.exporter import export_model
+    from ddsp_train.training.checkpoints import best_step
+
+    model_dir = reverberant["model_dir"]
+    best = best_step(model_dir)
+    assert best is not None and best != 4
+    lines = []
+    result = export_model(model_dir, output_dir=tmp_path / "export", name="best", formats=["saved_model"],
+                          say=lines.append)
+    assert result.step == best
+    assert f"Exporting the best-eval checkpoint, step {best} (--checkpoint N for another)." in lines
