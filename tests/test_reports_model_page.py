@@ -37,12 +37,6 @@ def test_the_page_of_a_trained_and_exported_model(model_report):
         assert word not in text
 
 
-def test_a_history_cut_short_by_a_kill_still_reads(tmp_path):
-    path = tmp_path / "h.jsonl"
-    path.write_text('{"step": 1, "loss": 3.0}\n{"step": 2, "loss": 2.0}\n{"step": 3, "lo')
-    assert [r["step"] for r in model_page.read_train_history(path)] == [1, 2]
-
-
 def test_the_headline_thresholds():
     assert model_page.judge({"step": 9, "f0_within_50_cents": 0.97, "power_error_db": 2.0})[0] == "good"
     assert model_page.judge({"f0_within_50_cents": 0.85, "power_error_db": 5.0})[0] == "usable"

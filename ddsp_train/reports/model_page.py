@@ -26,7 +26,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from ddsp_train import dataset_info, snapshots
+from ddsp_train import dataset_info, snapshots, train_history
 from ddsp_train.atomic import write_text_atomic
 from ddsp_train.reports import figures, html, units
 from ddsp_train.reports.checks import FIX, GOOD, LABELS, USABLE
@@ -36,7 +36,7 @@ from ddsp_train.reports.verdicts import CHECK_KEY, plugin_range
 FILENAME = "report.html"
 EVAL_JSON = "eval.json"
 #: The training history ddsp-train appends (training/summaries.py: ``logs/train_history.jsonl``).
-TRAIN_HISTORY = pathlib.Path("logs") / "train_history.jsonl"
+TRAIN_HISTORY = train_history.PATH
 #: Listening snapshots shown, the latest first.
 SNAPSHOTS_SHOWN = 6
 PITCH_GOOD, PITCH_USABLE = 0.95, 0.80
@@ -59,19 +59,6 @@ def _read_json(path: pathlib.Path) -> Any:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-
-
-def read_train_history(path: pathlib.Path) -> list[dict]:
-    """The logged training steps (a line cut short by a kill is skipped; a re-logged step keeps its last)."""
-    records: dict[int, dict] = {}
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            try:
-                record = json.loads(line)
-                records[int(record["step"])] = record
-            except (ValueError, KeyError, TypeError):
-                continue
-    return [records[s] for s in sorted(records)]
 
 
 def _finite(value: Any) -> bool:
@@ -200,7 +187,7 @@ def render_model_report(model_dir: str | os.PathLike, *, selfchecks: Iterable[st
     model_dir = pathlib.Path(model_dir)
     latest = _read_json(model_dir / EVAL_JSON) or {}
     evals = [e for e in latest.get("history", []) if isinstance(e, Mapping) and "step" in e]
-    train = [r for r in read_train_history(model_dir / TRAIN_HISTORY) if _finite(r.get("loss"))]
+    train = [r for r in train_history.read(model_dir / TRAIN_HISTORY) if _finite(r.get("loss"))]
     level, sentence = judge(latest)
     body = [f"<h1>Is the model good yet? \u2014 {html.esc(model_dir.resolve().name)}</h1>",
             f'<p class="lead">{html.badge(level, {GOOD: "good", USABLE: "getting there", FIX: "early days"}[level])} '

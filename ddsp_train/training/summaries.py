@@ -9,7 +9,6 @@ second of silence, then the resynthesis.
 """
 from __future__ import annotations
 
-import json
 import math
 import pathlib
 from typing import Mapping
@@ -17,8 +16,10 @@ from typing import Mapping
 import numpy as np
 import tensorflow as tf
 
-LOGS = "logs"
-HISTORY = "train_history.jsonl"
+from ddsp_train import train_history
+
+LOGS = str(train_history.PATH.parent)
+HISTORY = train_history.PATH.name
 
 
 class Summaries:
@@ -36,8 +37,7 @@ class Summaries:
             for name, value in scalars.items():
                 tf.summary.scalar(name, value)
         record = {"step": int(step), **{k: float(v) for k, v in scalars.items()}}
-        with open(self.logs / HISTORY, "a") as f:
-            f.write(json.dumps(record) + "\n")
+        train_history.append(self.logs / HISTORY, record)
 
     def eval_summaries(self, step: int, metrics: Mapping[str, float], *, reference: np.ndarray,
                        resynthesis: np.ndarray, sample_rate: int, spectrogram_png: bytes) -> None:
@@ -58,7 +58,7 @@ class Summaries:
 
     def history(self) -> list[dict]:
         """The logged training records, one per step (a re-logged step keeps its latest record)."""
-        return read_history(self.logs / HISTORY)
+        return train_history.read(self.logs / HISTORY)
 
 
 def listening_pair(*, reference: np.ndarray, resynthesis: np.ndarray) -> np.ndarray:
@@ -74,15 +74,3 @@ def write_sample(model_dir: str | pathlib.Path, step: int, *, reference: np.ndar
     from ddsp_train import snapshots
 
     return snapshots.write(model_dir, step, reference=reference, resynthesis=resynthesis, sample_rate=sample_rate)
-
-
-def read_history(path: pathlib.Path) -> list[dict]:
-    records: dict[int, dict] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue  # a line cut short by a kill
-            records[int(record["step"])] = record
-    return [records[s] for s in sorted(records)]
