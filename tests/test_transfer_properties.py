@@ -37,7 +37,10 @@ def material(tmp_path_factory, request):
     midi.tracks.append(mido.MidiTrack([mido.Message("note_on", note=64, velocity=90, time=0),
                                        mido.Message("note_off", note=64, velocity=0, time=240)]))
     midi.save(song)
-    return {"model": model, "take": take, "song": song, "saved_model": pathlib.Path(vst["saved_model"]), "root": root}
+    # A copy of its own: other tests re-export the shared fixture's SavedModel while this one watches it.
+    saved_model = root / "tinyvst.saved_model"
+    shutil.copytree(vst["saved_model"], saved_model)
+    return {"model": model, "take": take, "song": song, "saved_model": saved_model, "root": root}
 
 
 def digest(path: pathlib.Path) -> str:
