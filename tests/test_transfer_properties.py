@@ -77,7 +77,8 @@ def test_no_traceback_and_nothing_of_the_user_changes(material, opts, output, so
            "inside_saved_model": material["saved_model"] / "out.wav"}[output]
     src = {"audio": material["take"], "midi": material["song"], "missing": work / "missing.wav"}[source]
     out = src if out is None else out
-    args = [str(material["model"])]
+    # Writing into a SavedModel folder is refused only when that SavedModel is the model played.
+    args = [str(material["saved_model"] if output == "inside_saved_model" else material["model"])]
     args += ["--midi", str(src)] if opts.pop("--midi-as-option", False) else [str(src)]
     args += ["--output", str(out)]
     for flag, value in opts.items():
