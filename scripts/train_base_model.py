@@ -64,8 +64,9 @@ def phrase_midi(path: pathlib.Path, *, program: int, low: int, high: int, seed: 
     mid.save(path)
 
 
-def render_material(folder: pathlib.Path, *, seed: int) -> dict:
-    """Step 1 of the module docstring; returns a description of what was rendered."""
+def render_material(folder: pathlib.Path, *, seed: int, phrases: int = 1) -> dict:
+    """Step 1 of the module docstring, ``phrases`` phrases per program and soundfont; returns a
+    description of what was rendered."""
     folder.mkdir(parents=True, exist_ok=True)
     rendered = {"gm": [], "synthetic": []}
     fluidsynth = shutil.which("fluidsynth")
@@ -74,19 +75,22 @@ def render_material(folder: pathlib.Path, *, seed: int) -> dict:
             print(f"skipping {sf_name}: fluidsynth or {sf_path} missing", file=sys.stderr)
             continue
         for program, (low, high) in PROGRAMS.items():
-            wav = folder / f"gm_{sf_name}_{program:03d}.wav"
-            if not wav.exists():
-                mid = folder / f".{wav.stem}.mid"
-                phrase_midi(mid, program=program, low=low, high=high, seed=seed * 1000 + program,
-                            seconds=PHRASE_SECONDS)
-                tmp = folder / f".{wav.stem}.tmp.wav"
-                subprocess.run([fluidsynth, "-ni", "-g", "0.6", "-r", str(SAMPLE_RATE), "-F", str(tmp), sf_path,
-                                str(mid)], check=True, capture_output=True)
-                audio, sr = sf.read(tmp, always_2d=True)
-                sf.write(wav, audio.mean(axis=1), sr, subtype="FLOAT")
-                tmp.unlink()
-                mid.unlink()
-            rendered["gm"].append({"soundfont": sf_name, "program": program, "notes": [low, high]})
+            for phrase in range(phrases):
+                wav = folder / (f"gm_{sf_name}_{program:03d}.wav" if phrase == 0 else
+                                f"gm_{sf_name}_{program:03d}_p{phrase}.wav")
+                if not wav.exists():
+                    mid = folder / f".{wav.stem}.mid"
+                    phrase_midi(mid, program=program, low=low, high=high,
+                                seed=seed * 1000 + program + 100000 * phrase, seconds=PHRASE_SECONDS)
+                    tmp = folder / f".{wav.stem}.tmp.wav"
+                    subprocess.run([fluidsynth, "-ni", "-g", "0.6", "-r", str(SAMPLE_RATE), "-F", str(tmp), sf_path,
+                                    str(mid)], check=True, capture_output=True)
+                    audio, sr = sf.read(tmp, always_2d=True)
+                    sf.write(wav, audio.mean(axis=1), sr, subtype="FLOAT")
+                    tmp.unlink()
+                    mid.unlink()
+                rendered["gm"].append({"soundfont": sf_name, "program": program, "notes": [low, high],
+                                       "phrase": phrase})
     for i, timbre in enumerate(sorted(synthetic.TIMBRES)):
         wav = folder / f"synthetic_{timbre}.wav"
         if not wav.exists():
@@ -107,6 +111,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--eval-every", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--phrases", type=int, default=1,
+                        help=f"phrases of {PHRASE_SECONDS:g} s per GM program and soundfont (the tiny base: 1)")
     parser.add_argument("--export-only", action="store_true", help="skip training: store WORK/model's best as is")
     parser.add_argument("--take", choices=("best", "latest"), default="best",
                         help="which checkpoint becomes the base: the best eval loss, or the newest")
@@ -116,7 +122,7 @@ def main() -> None:
     from ddsp_train.training import checkpoints, model_dir as model_dir_lib, trainer
 
     started = time.monotonic()
-    material = render_material(args.work / "material", seed=args.seed)
+    material = render_material(args.work / "material", seed=args.seed, phrases=args.phrases)
     dataset = args.work / "dataset"
     if not dataset_info.exists(dataset):
         prepare_dataset([str(args.work / "material")], output=str(dataset), seed=args.seed, workers=1)
