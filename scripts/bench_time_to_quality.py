@@ -1,6 +1,6 @@
 """Quality vs wall-clock minutes of training, from scratch and from ``--init base`` (issue #13).
 
-    nice -n 19 python scripts/bench_time_to_quality.py --work runs/ttq --recipe tiny \\
+    nice -n 19 python scripts/bench_time_to_quality.py --work runs/ttq --recipe vst \\
         --points 1,2,3 --batch-size 8 > runs/ttq.log 2>&1 &
 
 1. Material: ``--train-minutes`` (3) of a violin (GM program 40) rendered with fluidsynth through
@@ -8,14 +8,18 @@
    (whose violin the base never saw: scripts/train_base_model.py leaves program 40 out), in 30 s
    phrases, plus ``--heldout-minutes`` (1) of phrases of other seeds that no model trains on.
 2. ``WORK/dataset`` with ddsp_train's own prepare.
-3. Per arm (``scratch``, ``base``) and per point of ``--points`` (cumulative training minutes):
+3. Per arm (``scratch``, ``base``) and per point of ``--points`` (training minutes):
    ``train(minutes=...)`` resumes the arm's folder for the minutes since the last point, then
    ``ddsp-export --format tflite`` (its best checkpoint) and ``ddsp-transfer`` play each held-out
    phrase, and the figures are taken against the phrase itself:
-   - log-mel L1: ``mean |ln(mel_ref + 1e-5) - ln(mel_out + 1e-5)|``, 80-band mel magnitude
-     spectrogram, n_fft 1024, hop 256, at 16 kHz (librosa);
+   - log-mel L1: ``mean |ln(mel_ref + 1e-5) - ln(mel_out + 1e-5)|``, 80-band mel spectrogram at
+     librosa's defaults (power 2: a mel *power* spectrogram), n_fft 1024, hop 256, at 16 kHz; the
+     same on the mel *magnitude* (power 1, about half the figure) is printed beside it;
    - median power error: ``median |power_db(out) - power_db(ref)|`` (the plugin's power,
      :func:`ddsp_train.features.compute_power_db`) over frames where the reference is above -60 dB.
+   Each point is its own run, as a user types it (``ddsp-train --minutes M`` in a new folder,
+   ``--init base`` for the base arm); ``--cumulative`` instead resumes one folder per arm from
+   point to point (cheaper, but each resume re-traces the step inside the budget).
    Rows go to ``WORK/results.json`` as they come (a re-run skips the points it has).
 4. A markdown table of the curves on stdout, for BENCHMARKS.md.
 
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -44,13 +49,15 @@ SOUNDFONTS = ("MuseScore_General.sf3", "MuseScore_General.sf2", "FluidR3_GM.sf2"
 AUDIBLE_DB = -60.0
 
 
-def log_mel_l1(reference: np.ndarray, output: np.ndarray, *, sample_rate: int = SAMPLE_RATE) -> float:
-    """The log-mel L1 of the module docstring (the shorter signal's length)."""
+def log_mel_l1(reference: np.ndarray, output: np.ndarray, *, sample_rate: int = SAMPLE_RATE,
+               power: float = 2.0) -> float:
+    """The log-mel L1 of the module docstring (the shorter signal's length); ``power`` 1 for the
+    magnitude variant."""
     import librosa
 
     n = min(len(reference), len(output))
     mels = [librosa.feature.melspectrogram(y=np.asarray(x[:n], np.float32), sr=sample_rate, n_fft=1024,
-                                           hop_length=256, n_mels=80, power=1.0) for x in (reference, output)]
+                                           hop_length=256, n_mels=80, power=power) for x in (reference, output)]
     return float(np.mean(np.abs(np.log(mels[0] + 1e-5) - np.log(mels[1] + 1e-5))))
 
 
@@ -95,15 +102,16 @@ def measure(model_dir: pathlib.Path, heldout: list[pathlib.Path], out: pathlib.P
         cli("ddsp-transfer", str(export_dir / "bench.tflite"), str(phrase), "-o", str(played), "--overwrite")
         ref, _ = sf.read(phrase, dtype="float32")
         got, _ = sf.read(played, dtype="float32")
-        rows.append((log_mel_l1(ref, got), median_power_error(ref, got)))
+        rows.append((log_mel_l1(ref, got), median_power_error(ref, got), log_mel_l1(ref, got, power=1.0)))
     return {"checkpoint": best, "log_mel_l1": float(np.mean([r[0] for r in rows])),
-            "power_error_db": float(np.mean([r[1] for r in rows]))}
+            "power_error_db": float(np.mean([r[1] for r in rows])),
+            "log_mel_l1_magnitude": float(np.mean([r[2] for r in rows]))}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=pathlib.Path, required=True)
-    parser.add_argument("--recipe", default="tiny")
+    parser.add_argument("--recipe", default="vst")
     parser.add_argument("--points", default="1,2,3", help="cumulative training minutes to measure at")
     parser.add_argument("--arms", default="scratch,base")
     parser.add_argument("--batch-size", type=int, default=8)
@@ -111,6 +119,8 @@ def main() -> None:
     parser.add_argument("--train-minutes", type=float, default=3.0)
     parser.add_argument("--heldout-minutes", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cumulative", action="store_true",
+                        help="resume one folder per arm from point to point instead of a new run per point")
     args = parser.parse_args()
 
     from ddsp_train.data.pipeline import prepare_dataset
@@ -126,27 +136,35 @@ def main() -> None:
     results = (json.loads(results_path.read_text()) if results_path.exists() else
                {"material": material, "heldout": heldout_material, "rows": []})
     points = [float(p) for p in args.points.split(",")]
+    mode = "cumulative" if args.cumulative else "fresh"
     for arm in args.arms.split(","):
         done = 0.0
         for minutes in points:
-            if any(r["arm"] == arm and r["minutes"] == minutes for r in results["rows"]):
+            if any(r["arm"] == arm and r["minutes"] == minutes and r.get("mode", "cumulative") == mode
+                   for r in results["rows"]):
                 done = minutes
                 continue
-            model_dir = args.work / arm
+            model_dir = args.work / (arm if args.cumulative else f"{arm}_{minutes:g}min")
+            budget = minutes - done if args.cumulative else minutes
+            load = os.getloadavg()[0]
             figures = trainer.train(data_dir=data, model_dir=model_dir, configs=[args.recipe], steps=10 ** 6,
-                                    minutes=minutes - done, batch_size=args.batch_size, eval_every=args.eval_every,
+                                    minutes=budget, batch_size=args.batch_size, eval_every=args.eval_every,
                                     save_every=args.eval_every, seed=args.seed,
                                     init="base" if arm == "base" else None)
             done = minutes
-            row = {"arm": arm, "minutes": minutes, "step": figures["step"],
-                   **measure(model_dir, heldout, args.work / f"{arm}_{minutes:g}")}
+            row = {"arm": arm, "minutes": minutes, "mode": mode, "step": figures["step"],
+                   "load_before": round(load, 1), "load_after": round(os.getloadavg()[0], 1),
+                   **measure(model_dir, heldout, args.work / f"{arm}_{minutes:g}_{mode}")}
             results["rows"].append(row)
             results_path.write_text(json.dumps(results, indent=1))
             print(json.dumps(row), file=sys.stderr)
     print(f"Material: {material}; recipe {args.recipe}, batch {args.batch_size}.\n")
-    print("| arm | minutes | step | log-mel L1 | power error (dB) |\n|---|---|---|---|---|")
+    print("| arm | runs | minutes | step | log-mel L1 (power) | log-mel L1 (magnitude) | power error (dB) | load |\n"
+          "|---|---|---|---|---|---|---|---|")
     for r in results["rows"]:
-        print(f"| {r['arm']} | {r['minutes']:g} | {r['step']} | {r['log_mel_l1']:.3f} | {r['power_error_db']:.2f} |")
+        print(f"| {r['arm']} | {r.get('mode', 'cumulative')} | {r['minutes']:g} | {r['step']} | {r['log_mel_l1']:.3f} | "
+              f"{r.get('log_mel_l1_magnitude', float('nan')):.3f} | {r['power_error_db']:.2f} | "
+              f"{r.get('load_before', '?')}-{r.get('load_after', '?')} |")
 
 
 if __name__ == "__main__":
