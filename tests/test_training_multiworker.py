@@ -18,7 +18,7 @@ import pytest
 import tensorflow as tf
 
 from ddsp_train import cli
-from ddsp_train.training import checkpoints, strategy
+from ddsp_train.training import checkpoints
 
 DDSP_TRAIN = str(pathlib.Path(sys.executable).parent / "ddsp-train")
 TIMEOUT = 420  # seconds for a cluster to start, train a few steps and stop
