@@ -1,4 +1,7 @@
-"""ddsp-export on real trained models: the plugin contract, the self-check, metadata, refusal, atomicity."""
+"""ddsp-export on real trained models: the plugin contract, metadata, refusal, atomicity, re-export.
+The parts of one module each have their own file on the same shared export: the self-check
+(test_exporting_selfcheck.py), the feature extractor (test_exporting_feature_model.py), the
+preview (test_realtime_preview.py)."""
 import io
 import json
 import os
