@@ -1,4 +1,7 @@
-"""ddsp-export on real trained models: the plugin contract, the self-check, metadata, refusal, atomicity."""
+"""ddsp-export on real trained models: the plugin contract, metadata, refusal, atomicity, re-export.
+The parts of one module each have their own file on the same shared export: the self-check
+(test_exporting_selfcheck.py), the feature extractor (test_exporting_feature_model.py), the
+preview (test_realtime_preview.py)."""
 import io
 import json
 import os
@@ -21,39 +24,10 @@ def test_vst_export_meets_the_plugin_contract(vst):
     assert_meets_plugin_contract(vst["tflite"])
 
 
-def test_vst_export_streams_real_eval_examples_like_the_keras_model(vst):
-    report = json.loads(pathlib.Path(vst["selfcheck_json"]).read_text())
-    assert report["ok"], report["failures"]
-    assert "eval examples" in report["examples"] and vst["dataset"] in report["examples"]
-    assert report["frames_compared"] >= 101  # at least one 2 s example of the prepared dataset
-    assert set(report["max_abs_diff"]) == {"amplitude", "harmonic_distribution", "noise_magnitudes"}
-    assert max(report["max_abs_diff"].values()) <= 1e-4
-    assert report["latency_us_median"] > 0 and report["latency_us_p99"] >= report["latency_us_median"]
-    # What the command said: the check lines and the latency figures as notes, one result line.
-    assert "streaming == offline for harmonic_distribution" in vst["log"]
-    assert "latency per frame: median" in vst["log"] and "real-time factor" in vst["log"]
-    assert len(vst["stdout"].splitlines()) == 1 and vst["stdout"].startswith("Exported step 3: ")
-
-
 def test_install_copies_the_same_file_into_the_plugin_folder(vst):
     installed = pathlib.Path(vst["plugin_dir"]) / "tinyvst.tflite"
     assert installed.read_bytes() == pathlib.Path(vst["tflite"]).read_bytes()
     assert str(installed) in vst["stdout"]
-
-
-def test_export_writes_the_feature_extractor_checked_against_the_pitch_network(vst):
-    from ddsp_train.exporting.feature_model import OUTPUT_NAMES, OUTPUT_ORDER, FeatureModel
-
-    path = pathlib.Path(vst["tflite"]).with_name("features.tflite")
-    model = FeatureModel(path)  # builtin ops only, the plugin's feature-extractor interface
-    assert [d["name"] for d in model.interpreter.get_output_details()] == [OUTPUT_NAMES[n] for n in OUTPUT_ORDER]
-    assert model(np.zeros(1024))["pw_db"] == pytest.approx(-80.0)
-    assert "PASS features:" in vst["log"] and str(path) in vst["stdout"]
-    check = json.loads(pathlib.Path(vst["selfcheck_json"]).read_text())["features"]
-    assert check["ok"] and check["frames"] >= 100 and check["max_cents"] <= 1.0 and check["max_power_db"] <= 1e-3
-    assert check["latency_us_median"] > 0
-    # Only the control model goes into the plugin's folder (it would list any .tflite as a model).
-    assert sorted(p.name for p in pathlib.Path(vst["plugin_dir"]).iterdir()) == ["tinyvst.tflite"]
 
 
 def test_metadata_equals_the_dataset_statistics(vst):
@@ -163,29 +137,6 @@ def test_export_errors_are_one_clear_line(tmp_path):
     assert code == 1 and "--install copies the .tflite" in stderr
 
 
-def test_selfcheck_fails_loudly_when_file_and_model_disagree(vst):
-    from ddsp_train.errors import UserError
-    from ddsp_train.exporting.exporter import eval_examples
-    from ddsp_train.exporting.metadata import read_metadata
-    from ddsp_train.exporting.selfcheck import selfcheck_plugin_model
-    from ddsp_train.training.checkpoints import load_model
-
-    content = pathlib.Path(vst["tflite"]).read_bytes()
-    model, _ = load_model(vst["model_dir"], step=3)
-    examples, source = eval_examples(pathlib.Path(vst["dataset"]), count=1)
-    assert examples and "eval" in source
-    meta = dict(read_metadata(content), mean_max_power_note=-1.0)
-    dense = model.decoder.dense_out
-    dense.kernel.assign(dense.kernel * 1.05)  # the Keras model no longer matches the file
-    result = selfcheck_plugin_model(content, model=model, examples=examples, expected_metadata=meta, calls=10)
-    failures = " | ".join(result.failures)
-    assert "metadata equals what was written (differs: ['mean_max_power_note'])" in failures
-    assert "streaming == offline for amplitude" in failures
-    assert result.max_abs_diff["amplitude"] > 1e-4
-    with pytest.raises(UserError, match="self-check of the exported model failed"):
-        result.raise_if_failed()
-
-
 def test_atomic_writes_give_the_usual_permissions(tmp_path):
     from ddsp_train.atomic import atomic_directory, write_bytes_atomic
 
@@ -241,45 +192,3 @@ def test_help_has_copy_paste_examples_and_the_version():
     assert code == 0 and all(f"\n    {example}\n" in stdout for example in EXAMPLES)
     assert "--overwrite" in stdout and "--check FILE.tflite" in stdout
     assert export_main_without_tensorflow("--version").stdout == f"ddsp-export {__version__}\n"
-
-
-def test_export_writes_the_preview_melody_played_through_the_tflite(vst, tmp_path):
-    import soundfile as sf
-
-    from ddsp_train.exporting.metadata import read_metadata
-    from ddsp_train.reports import melody
-    from ddsp_train.transfer import command as transfer_command
-
-    tflite = pathlib.Path(vst["tflite"])
-    preview = tflite.with_name("tinyvst.preview.wav")
-    assert "tinyvst.preview.wav" in json.loads((tflite.parent / "export.json").read_text())["files"]
-    audio, rate = sf.read(str(preview), dtype="float32")
-    assert rate == 16000 and audio.ndim == 1 and len(audio) == len(melody.preview_melody(sample_rate=rate))
-    level = lambda x: 10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-12)  # noqa: E731
-    assert level(audio[: int(0.2 * rate)]) < -60 < level(audio[rate: 9 * rate]) < -6  # the tune starts at 0.25 s
-    # It is what ddsp-transfer makes of the packaged melody moved by octaves into the model's range
-    # (to 16-bit rounding); the melody an octave off is not.
-    meta = read_metadata(tflite.read_bytes())
-    low, high = (12 * np.log2(meta[f"mean_{k}_pitch_note_hz"] / 440) + 69 for k in ("min", "max"))
-    shift = melody.fit_transpose(low_midi=low, high_midi=high)
-    rendered = {}
-    for semitones in (shift, shift + 12):
-        sf.write(tmp_path / "tune.wav", melody.preview_melody(sample_rate=rate, transpose=semitones), rate,
-                 subtype="FLOAT")
-        code, _, err = run_in_process(transfer_command, str(tflite), str(tmp_path / "tune.wav"), "--output",
-                                      str(tmp_path / "played.wav"), "--normalize", "--overwrite")
-        assert code == 0, err
-        rendered[semitones] = sf.read(str(tmp_path / "played.wav"), dtype="float32")[0]
-    assert np.max(np.abs(rendered[shift] - audio)) < 1e-4
-    assert np.max(np.abs(rendered[shift + 12] - audio)) > 0.1
-    assert f"Wrote {preview}" in vst["log"]
-
-
-def test_a_model_page_that_cannot_be_written_is_one_warning_not_a_failed_export(tmp_path):
-    from ddsp_train.exporting.exporter import refresh_model_report
-
-    blocker = tmp_path / "file"
-    blocker.write_text("not a folder")
-    notes = []
-    assert refresh_model_report(blocker / "model", selfcheck_json=None, say=notes.append) is None
-    assert len(notes) == 1 and notes[0].startswith("Warning:") and "report.html not refreshed" in notes[0]

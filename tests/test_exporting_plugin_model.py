@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from ddsp_train.exporting import plugin_model
-from test_models import INFO_16K, build, exp_sigmoid_np
+from models_support import INFO_16K, build, exp_sigmoid_np
 
 
 def test_plugin_controls_sequence_and_step():

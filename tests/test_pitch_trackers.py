@@ -1,70 +1,11 @@
-"""The classic trackers on synthesized phrases with exact f0 labels, and the registry."""
+"""The pitch package (pitch/__init__.py): the tracker registry and the unvoiced-frame fill rule.
+The trackers themselves: tests/test_pitch_yin.py, tests/test_pitch_pyin.py."""
 import numpy as np
 import pytest
 
-from ddsp_train import pitch, synthetic
+from ddsp_train import pitch
 from ddsp_train.errors import UserError
 from ddsp_train.pitch import fill_unvoiced, get_tracker
-
-
-def accuracy(f0, labels):
-    voiced = labels > 0
-    cents = 1200 * np.abs(np.log2(np.maximum(f0[voiced], 1e-3) / labels[voiced]))
-    return float(np.mean(cents < 50))
-
-
-@pytest.fixture(scope="module")
-def phrase():
-    return synthetic.demo_phrase(seconds=8.0, seed=5, timbre="reed")
-
-
-_TRACKED = {}
-
-
-def tracked(phrase, method):
-    """Each tracker's output on ``phrase``, computed once per test session."""
-    if method not in _TRACKED:
-        _TRACKED[method] = get_tracker(method).track(phrase.audio, sample_rate=16000, frame_rate=50)
-    return _TRACKED[method]
-
-
-@pytest.mark.parametrize("method, bar", [("yin", 0.95), ("pyin", 0.95)])
-def test_tracker_accuracy_and_confidence(phrase, method, bar):
-    f0, conf = tracked(phrase, method)
-    assert f0.dtype == np.float32 and conf.dtype == np.float32
-    assert len(f0) == len(conf) == len(phrase.audio) // 320 + 1 == len(phrase.f0_hz)
-    assert accuracy(f0, phrase.f0_hz) >= bar
-    assert conf.min() >= 0 and conf.max() <= 1
-    voiced = phrase.f0_hz > 0
-    assert np.median(conf[voiced]) > 0.7
-    # Silent frames (the phrase starts with 0.1 s of silence): confidence near 0, f0 > 0.
-    assert conf[:3].max() < 0.1 and np.all(f0 > 0)
-
-
-@pytest.mark.parametrize("method", ["yin", "pyin"])
-def test_unvoiced_f0_does_not_jump(phrase, method):
-    tracker = get_tracker(method)
-    f0, conf = tracked(phrase, method)
-    unvoiced = conf < tracker.voiced_threshold
-    midi = 12 * np.log2(f0)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], unvoiced.astype(int), [0]])))
-    assert len(edges) >= 4  # the phrase has rests
-    for a, b in zip(edges[::2], edges[1::2]):
-        if b - a > 2 * 100:  # rests longer than twice the fill reach (2 s) keep the tracker's estimate
-            continue
-        run = midi[max(a - 1, 0):min(b + 1, len(midi))]
-        # Inside a rest f0 stays between its neighbours and steps by > 1 semitone at most once
-        # (a rest longer than 2 s holds the left note, then the right one).
-        assert run.min() >= min(run[0], run[-1]) - 0.5 and run.max() <= max(run[0], run[-1]) + 0.5
-        assert np.sum(np.abs(np.diff(midi[a:b])) > 1.0) <= 1
-
-
-def test_tracks_at_other_rates():
-    r = synthetic.demo_phrase(seconds=4.0, seed=2, sample_rate=44100)
-    labels = synthetic.demo_phrase(seconds=4.0, seed=2, sample_rate=16000).f0_hz
-    f0, conf = get_tracker("yin").track(r.audio, sample_rate=44100, frame_rate=50)
-    assert len(f0) == len(r.audio) // 882 + 1
-    assert accuracy(f0[:len(labels)], labels[:len(f0)]) > 0.95
 
 
 def test_fill_unvoiced_rule():

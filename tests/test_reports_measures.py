@@ -1,6 +1,4 @@
-"""The small measurements and the units a musician reads."""
-import math
-
+"""The small measurements (reports/measures.py); the units are in tests/test_reports_units.py."""
 import numpy as np
 import pytest
 
@@ -39,12 +37,3 @@ def test_pitch_range_and_usable_seconds():
     power = np.concatenate([np.full(150, -20.0), np.full(50, -75.0), np.full(50, -80.0)])
     # note frames: voiced and >= max(-60, q95 - 40) = -60 dB -> 150 frames at 50 frames/s
     assert measures.usable_seconds(power, voiced=conf >= 0.5, frame_rate=50) == pytest.approx(3.0)
-
-
-def test_units():
-    assert units.note_name(69) == "A4" and units.note_name(60) == "C4" and units.note_name(61.4) == "C#4"
-    assert units.hz_note(440.0) == "A4" and units.hz_note(0) == "?"
-    assert units.note_name(float("nan")) == "?"
-    assert units.dbfs(-12.34) == "\u221212 dBFS" and units.db(24.0) == "24 dB"
-    assert units.minutes(185) == "3 min 05 s" and units.percent(0.123) == "12 %"
-    assert math.isclose(float(units.hz_to_midi(440.0)), 69.0)

@@ -1,10 +1,9 @@
 """MODEL_DIR/report.html of a real tiny run (trained and exported by tests/export_support.py)."""
 import json
 
-import numpy as np
 import pytest
 
-from ddsp_train.reports import melody, model_page
+from ddsp_train.reports import model_page
 
 import reports_support
 
@@ -47,10 +46,3 @@ def test_the_headline_thresholds():
 def test_an_empty_model_folder_renders(tmp_path):
     text = model_page.render_model_report(tmp_path)
     assert "No listening snapshots yet" in text and "No figures yet" in text
-
-
-def test_the_preview_melody():
-    audio = melody.preview_melody(sample_rate=16000)
-    assert 8 < len(audio) / 16000 < 12 and np.max(np.abs(audio)) < 1
-    assert [n.midi for n in melody.preview_notes()][:4] == [64, 64, 65, 67]  # E E F G
-    assert melody.fit_transpose(low_midi=40, high_midi=60) == -12 and melody.fit_transpose(low_midi=None, high_midi=1) == 0

@@ -18,8 +18,7 @@ import pytest
 import tensorflow as tf
 
 from ddsp_train import cli
-from ddsp_train.errors import UserError
-from ddsp_train.training import checkpoints, strategy
+from ddsp_train.training import checkpoints
 
 DDSP_TRAIN = str(pathlib.Path(sys.executable).parent / "ddsp-train")
 TIMEOUT = 420  # seconds for a cluster to start, train a few steps and stop
@@ -175,36 +174,6 @@ def test_a_killed_worker_stops_the_cluster_with_one_error_and_a_restart_resumes(
         assert f"Resuming from the checkpoint of step {saved}" in log
         assert f"Done: step {saved + 2}" in log
     assert_workers_agree(model_dir, saved + 2)
-
-
-def test_stopped_task_names_the_worker_in_tensorflows_message():
-    message = ("Collective ops is aborted by: Error reported from /job:worker/task:1: The following tasks are "
-               "unhealthy (stopped sending heartbeats):\n/job:worker/replica:0/task:1\nThe tasks have crashed.")
-    assert strategy.stopped_task(message) == "worker 1"
-    assert strategy.stopped_task("Socket closed") is None
-
-
-def test_a_stopped_task_of_a_cluster_becomes_one_error_that_says_how_to_go_on(tmp_path):
-    placement = strategy.Placement(strategy=tf.distribute.get_strategy(), description="two workers", on_gpu=False,
-                                   xla=False, mixed_precision_policy=None, workers=2)
-    stopped = "unhealthy (stopped sending heartbeats):\n/job:worker/replica:0/task:1\nThe tasks have crashed."
-    with pytest.raises(UserError) as error:
-        with strategy.cluster_failures(placement, model_dir=tmp_path):
-            raise tf.errors.UnavailableError(None, None, stopped)
-    assert error.value.message == ("worker 1 of the cluster stopped (UnavailableError); restart every worker with "
-                                   "the same command to start again (no checkpoint was saved yet)")
-    with pytest.raises(tf.errors.InvalidArgumentError):  # not a stopped worker: passed on as it is
-        with strategy.cluster_failures(placement, model_dir=tmp_path):
-            raise tf.errors.InvalidArgumentError(None, None, "a bug")
-
-
-def test_a_single_process_needs_no_agreement_and_keeps_its_errors(tmp_path):
-    placement = strategy.choose(strategy="mirrored")
-    assert placement.workers == 1
-    strategy.check_same_start(placement, step=7, model_dir=tmp_path)  # no cluster: nothing to compare
-    with pytest.raises(tf.errors.UnavailableError):
-        with strategy.cluster_failures(placement, model_dir=tmp_path):
-            raise tf.errors.UnavailableError(None, None, "not a cluster's")
 
 
 def test_the_coordination_services_log_of_a_stopped_worker_is_filtered():

@@ -137,3 +137,7 @@ def test_best_step_is_the_recorded_best_while_its_checkpoint_exists(tmp_path):
     assert checkpoints.best_step(tmp_path) == 4
     (tmp_path / "eval.json").write_text(json.dumps({"step": 6, "best": {"step": 3, "loss": 1.0}}))
     assert checkpoints.best_step(tmp_path) is None  # its checkpoint is gone
+
+
+def test_the_mixed_precision_layers_are_the_networks():
+    assert checkpoints.mixed_precision_layers() == ["MfccRnnEncoder", "RnnFcDecoder"]
